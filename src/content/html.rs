@@ -1,0 +1,274 @@
+//! The last render step: turns the Markdown output (with the operator's
+//! inline HTML in it) into well-formed, sanitised HTML split into segments.
+//!
+//! 1. A streaming rewrite (lol_html) maps the seeds' components to real HTML:
+//!    `<Card type="…">` becomes a callout `<aside>`, `<center>` a centred `<div>`,
+//!    and `javascript:<service>Optout();` links become typed opt-out markers.
+//! 2. ammonia re-parses with html5ever and serialises: stray `</p>` or
+//!    `</strong>` fragments are resolved the way browsers do, unknown tags and
+//!    attributes and every remaining `javascript:` URL are dropped.
+//! 3. The serialised HTML is cut at the markers into [`Segment`]s.
+
+use std::cell::RefCell;
+use std::sync::LazyLock;
+
+use lol_html::{RewriteStrSettings, element, rewrite_str};
+
+use super::Problem;
+use super::model::{OptOutControl, Segment, ServiceId};
+
+/// The element that stands for an opt-out control between steps 1 and 3.
+/// Never reaches a visitor: step 3 consumes every one.
+const MARKER_TAG: &str = "privacy-optout";
+const MARKER_OPEN: &str = "<privacy-optout data-service=\"";
+const MARKER_CLOSE: &str = "</privacy-optout>";
+
+/// Callout kinds a `<Card type="…">` may have, with the class that styles
+/// each in `static/style.css`.
+const CARD_TYPES: [(&str, &str); 4] = [
+    ("critical", "callout-critical"),
+    ("warning", "callout-warning"),
+    ("info", "callout-info"),
+    ("note", "callout-note"),
+];
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tags([MARKER_TAG])
+        .rm_tags(["center"])
+        // Operators' own links carry their own `rel` (kramdown attribute lists).
+        .link_rel(None)
+        .add_tag_attributes("a", ["target", "rel"])
+        .add_tag_attributes("aside", ["role"])
+        .add_tag_attributes(MARKER_TAG, ["data-service"])
+        .add_generic_attributes(["id"])
+        .add_allowed_classes("div", ["center"])
+        .add_allowed_classes("aside", CARD_TYPES.map(|(_, class)| class))
+        .add_allowed_classes("aside", ["callout"]);
+    builder
+});
+
+/// Finishes rendered Markdown into segments. Problems carry the source
+/// snippet they concern so the loader can name its line.
+pub fn finish(html: &str) -> Result<Vec<Segment>, Problem> {
+    let rewritten = rewrite_components(html)?;
+    let clean = SANITIZER.clean(&rewritten).to_string();
+    split_segments(&clean)
+}
+
+fn rewrite_components(html: &str) -> Result<String, Problem> {
+    let problem: RefCell<Option<Problem>> = RefCell::new(None);
+    let report = |p: Problem| {
+        problem.borrow_mut().get_or_insert(p);
+    };
+    let rewritten = rewrite_str(
+        html,
+        RewriteStrSettings::new()
+            .append_element_content_handler(element!("card", |el| {
+                    let kind = el.get_attribute("type").unwrap_or_else(|| "note".to_owned());
+                    let class = CARD_TYPES.iter().find(|(k, _)| *k == kind).map(|(_, c)| *c);
+                    let Some(class) = class else {
+                        let known: Vec<&str> = CARD_TYPES.iter().map(|(k, _)| *k).collect();
+                        report(Problem::at_snippet(
+                            format!("type=\"{kind}\""),
+                            format!("unknown Card type `{kind}` (known: {})", known.join(", ")),
+                        ));
+                        return Ok(());
+                    };
+                    el.set_tag_name("aside")?;
+                    el.remove_attribute("type");
+                    el.set_attribute("class", &format!("callout {class}"))?;
+                    el.set_attribute("role", "note")?;
+                    Ok(())
+                }))
+            .append_element_content_handler(element!("center", |el| {
+                    el.set_tag_name("div")?;
+                    el.set_attribute("class", "center")?;
+                    Ok(())
+                }))
+            .append_element_content_handler(element!("a[href]", |el| {
+                    let href = el.get_attribute("href").unwrap_or_default();
+                    if !is_javascript_url(&href) {
+                        return Ok(());
+                    }
+                    match opt_out_service(&href) {
+                        Some(service) => {
+                            let names: Vec<String> = el.attributes().iter().map(|a| a.name()).collect();
+                            for name in names {
+                                el.remove_attribute(&name);
+                            }
+                            el.set_tag_name(MARKER_TAG)?;
+                            el.set_attribute("data-service", service.as_str())?;
+                        }
+                        None => report(Problem::at_snippet(
+                            href.clone(),
+                            format!(
+                                "unsupported `{href}` link: only opt-out links of the form `javascript:<service>Optout();` are allowed"
+                            ),
+                        )),
+                    }
+                    Ok(())
+                })),
+    )
+    .map_err(|err| Problem::in_file(format!("cannot rewrite HTML: {err}")))?;
+    match problem.into_inner() {
+        Some(problem) => Err(problem),
+        None => Ok(rewritten),
+    }
+}
+
+fn is_javascript_url(href: &str) -> bool {
+    href.trim_start()
+        .get(..11)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("javascript:"))
+}
+
+/// `javascript:gaOptout();` → `ga`; `javascript:carbonOptout()` → `carbon`.
+pub fn opt_out_service(href: &str) -> Option<ServiceId> {
+    let call = href.trim().get(11..)?.trim();
+    let call = call.strip_suffix(';').unwrap_or(call).trim_end();
+    let name = call.strip_suffix("()")?.strip_suffix("Optout")?;
+    name.to_ascii_lowercase().parse().ok()
+}
+
+fn split_segments(html: &str) -> Result<Vec<Segment>, Problem> {
+    let mut segments = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find(MARKER_OPEN) {
+        if start > 0 {
+            segments.push(Segment::Html(rest[..start].to_owned()));
+        }
+        let after = &rest[start + MARKER_OPEN.len()..];
+        let (service, after) = after
+            .split_once("\">")
+            .ok_or_else(|| Problem::in_file("malformed opt-out link"))?;
+        let (label, after) = after
+            .split_once(MARKER_CLOSE)
+            .ok_or_else(|| Problem::in_file("malformed opt-out link"))?;
+        if label.contains(MARKER_OPEN) {
+            return Err(Problem::in_file("an opt-out link must not contain another"));
+        }
+        let service: ServiceId = service.parse().map_err(Problem::in_file)?;
+        segments.push(Segment::OptOut(OptOutControl {
+            service,
+            label_html: label.trim().to_owned(),
+        }));
+        rest = after;
+    }
+    if !rest.is_empty() {
+        segments.push(Segment::Html(rest.to_owned()));
+    }
+    Ok(segments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn html_of(segments: &[Segment]) -> String {
+        segments
+            .iter()
+            .map(|s| match s {
+                Segment::Html(h) => h.clone(),
+                Segment::OptOut(c) => format!("[{}:{}]", c.service, c.label_html),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opt_out_links_become_typed_controls() {
+        // From the 2022 octoprint.org policy.
+        let segments = finish(
+            "<p>on future visits to this site: \n<a href=\"javascript:carbonOptout();\">Disable Carbon Ads</a>.</p>",
+        )
+        .expect("valid");
+        assert_eq!(segments.len(), 3);
+        assert_eq!(
+            segments[1],
+            Segment::OptOut(OptOutControl {
+                service: "carbon".parse().expect("valid id"),
+                label_html: "Disable Carbon Ads".to_owned(),
+            })
+        );
+        assert_eq!(
+            html_of(&segments),
+            "<p>on future visits to this site: \n[carbon:Disable Carbon Ads].</p>"
+        );
+    }
+
+    #[test]
+    fn opt_out_function_names() {
+        for (href, expected) in [
+            ("javascript:gaOptout();", Some("ga")),
+            ("javascript:carbonOptout()", Some("carbon")),
+            ("  JavaScript: carbonOptout() ; ", Some("carbon")),
+            ("javascript:alert(1)", None),
+            ("javascript:Optout()", None),
+            ("javascript:gaOptout", None),
+            ("javascript:", None),
+            ("https://example.org", None),
+        ] {
+            assert_eq!(
+                opt_out_service(href).as_ref().map(ServiceId::as_str),
+                expected,
+                "{href}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_javascript_links_are_errors() {
+        let problem = finish("<p><a href=\"javascript:alert(1)\">x</a></p>").expect_err("rejected");
+        assert_eq!(problem.snippet.as_deref(), Some("javascript:alert(1)"));
+    }
+
+    #[test]
+    fn stray_closing_tags_do_not_break_the_page() {
+        // From the 2018 octoprint.org policy: `</p> <p>` inside a paragraph, a
+        // stray `</strong>` in a heading and a stray `</p>` after a paragraph.
+        let out = html_of(
+            &finish(
+                "<p>wiederzuerkennen.</p> <p>Sie können</p>\n<h4 id=\"x\">Objecting to the collection of data</strong></h4>\n<p>policy.</p></p>",
+            )
+            .expect("valid"),
+        );
+        assert_eq!(
+            out,
+            "<p>wiederzuerkennen.</p> <p>Sie können</p>\n<h4 id=\"x\">Objecting to the collection of data</h4>\n<p>policy.</p><p></p>"
+        );
+    }
+
+    #[test]
+    fn card_becomes_a_callout() {
+        let out = html_of(
+            &finish(
+                "<Card type=\"critical\">\n    <p>\n        <strong>x</strong>\n    </p>\n</Card>",
+            )
+            .expect("valid"),
+        );
+        assert!(
+            out.starts_with("<aside class=\"callout callout-critical\" role=\"note\">"),
+            "{out}"
+        );
+        assert!(out.ends_with("</aside>"), "{out}");
+        let problem = finish("<Card type=\"fancy\">x</Card>").expect_err("unknown type");
+        assert_eq!(problem.snippet.as_deref(), Some("type=\"fancy\""));
+    }
+
+    #[test]
+    fn center_becomes_a_div_and_scripts_vanish() {
+        let out = html_of(
+            &finish("<center><em>x</em></center><script>alert(1)</script><p onclick=\"x()\" style=\"a\">y</p><a href=\"JAVASCRIPT:gaOptout()\">z</a>")
+                .expect("valid"),
+        );
+        assert_eq!(out, "<div class=\"center\"><em>x</em></div><p>y</p>[ga:z]");
+    }
+
+    #[test]
+    fn markers_in_text_are_just_text() {
+        let out =
+            html_of(&finish("<p>&lt;privacy-optout data-service=\"ga\"&gt;</p>").expect("valid"));
+        assert_eq!(out, "<p>&lt;privacy-optout data-service=\"ga\"&gt;</p>");
+    }
+}

@@ -1,0 +1,175 @@
+//! Jekyll-style Liquid over a document body, before Markdown (as Jekyll does).
+//!
+//! Strict by design: an unknown variable, filter or include is an error at
+//! start-up, so a typo never reaches a visitor as an empty string.
+
+use liquid::{Object, Parser, ParserBuilder};
+
+use super::Problem;
+
+/// A Liquid parser with the standard library of tags and filters; no
+/// partials, so `{% include %}` is always an error.
+pub struct Liquid {
+    parser: Parser,
+}
+
+impl Liquid {
+    pub fn new() -> Self {
+        let parser = ParserBuilder::with_stdlib()
+            .build()
+            .expect("the standard Liquid library always builds");
+        Liquid { parser }
+    }
+
+    /// Renders `body`, whose first line is line `body_line` of its file.
+    pub fn render(
+        &self,
+        body: &str,
+        body_line: usize,
+        globals: &Object,
+    ) -> Result<String, Problem> {
+        if !body.contains("{{") && !body.contains("{%") {
+            return Ok(body.to_owned());
+        }
+        let result = self
+            .parser
+            .parse(body)
+            .and_then(|template| template.render(globals));
+        result.map_err(|err| {
+            let message = err.to_string();
+            let line = parse_error_line(&message)
+                .map(|line| body_line + line - 1)
+                .or_else(|| {
+                    self.failing_tag_line(body, globals, &message)
+                        .map(|line| body_line + line - 1)
+                })
+                .unwrap_or(body_line);
+            Problem::at_line(line, format!("Liquid: {}", flatten_message(&message)))
+        })
+    }
+
+    /// Liquid reports the position of syntax errors but not of unknown
+    /// variables or filters. Re-render each tag on its own and return the
+    /// (1-based, body-relative) line of the first that fails the same way.
+    fn failing_tag_line(&self, body: &str, globals: &Object, message: &str) -> Option<usize> {
+        let failures: Vec<(usize, String)> = liquid_tags(body)
+            .filter_map(|(offset, tag)| {
+                let err = self
+                    .parser
+                    .parse(tag)
+                    .and_then(|template| template.render(globals))
+                    .err()?;
+                Some((offset, err.to_string()))
+            })
+            .collect();
+        let (offset, _) = failures
+            .iter()
+            .find(|(_, err)| err == message)
+            .or_else(|| failures.first())?;
+        Some(body[..*offset].matches('\n').count() + 1)
+    }
+}
+
+impl Default for Liquid {
+    fn default() -> Self {
+        Liquid::new()
+    }
+}
+
+/// Every `{{ … }}` and `{% … %}` in `body`, with its byte offset.
+fn liquid_tags(body: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest = 0;
+    std::iter::from_fn(move || {
+        let start = rest + body[rest..].find('{')?;
+        let closer = match body[start..].get(..2)? {
+            "{{" => "}}",
+            "{%" => "%}",
+            _ => {
+                rest = start + 1;
+                return Some(None);
+            }
+        };
+        let end = start + 2 + body[start + 2..].find(closer)? + 2;
+        rest = end;
+        Some(Some((start, &body[start..end])))
+    })
+    .flatten()
+}
+
+/// Liquid's syntax errors read `liquid:  --> 2:6 …`.
+fn parse_error_line(message: &str) -> Option<usize> {
+    let position = message.split("-->").nth(1)?.split_whitespace().next()?;
+    position.split(':').next()?.parse().ok()
+}
+
+/// Liquid's multi-line error text as one line for `file:line: reason`.
+fn flatten_message(message: &str) -> String {
+    let message = message.trim_start_matches("liquid:").trim();
+    if let Some(reason) = message.lines().find_map(|l| l.trim().strip_prefix("= ")) {
+        return reason.trim().to_owned();
+    }
+    let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
+    let head = lines.next().unwrap_or("error").to_owned();
+    let context: Vec<&str> = lines.filter(|l| *l != "with:").collect();
+    if context.is_empty() {
+        head
+    } else {
+        format!("{head} ({})", context.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn globals() -> Object {
+        liquid::object!({
+            "page": { "title": "Privacy Policy", "lastupdate": "2022-10-20 00:00:00 +0000" },
+        })
+    }
+
+    #[test]
+    fn renders_jekyll_dates() {
+        let liquid = Liquid::new();
+        for (template, expected) in [
+            (
+                r#"last updated on {{ page.lastupdate | date: "%B %-d, %Y" }}."#,
+                "last updated on October 20, 2022.",
+            ),
+            (
+                r#"am {{ page.lastupdate | date: "%d.%m.%Y" }}."#,
+                "am 20.10.2022.",
+            ),
+            ("{{ page.title }}", "Privacy Policy"),
+            ("no tags {: at all }", "no tags {: at all }"),
+        ] {
+            assert_eq!(
+                liquid.render(template, 1, &globals()).as_deref(),
+                Ok(expected)
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_failing_tag() {
+        let liquid = Liquid::new();
+        for (body, line, needle) in [
+            ("a\n\nb {{ page.nope }}\n", 12, "Unknown index"),
+            ("a\n{{ page.title | frobnicate }}\n", 11, "Unknown filter"),
+            ("{{ page.title }}\n\n{% include footer.html %}\n", 12, ""),
+            ("a\n{% if %}\n", 11, "expected"),
+            ("{{ site.name }}", 10, "Unknown variable"),
+        ] {
+            let problem = liquid.render(body, 10, &globals()).expect_err(body);
+            assert_eq!(problem.line, Some(line), "{body:?}: {problem:?}");
+            assert!(problem.reason.contains(needle), "{body:?}: {problem:?}");
+            assert!(!problem.reason.contains('\n'), "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn finds_tags() {
+        let tags: Vec<_> = liquid_tags("a { {{ x }} {% y %} {{ unclosed").collect();
+        assert_eq!(tags, vec![(4, "{{ x }}"), (12, "{% y %}")]);
+    }
+}

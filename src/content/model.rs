@@ -1,0 +1,275 @@
+//! The in-memory document model: what content loading produces and page
+//! handlers read. Built once at start-up and never mutated, so a request only
+//! picks a [`Document`] and renders it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::Deserialize;
+use time::{Date, OffsetDateTime};
+
+use crate::lang::Lang;
+
+/// A third-party service a site's policies describe, named as in `site.toml`
+/// (`ga`, `carbon`, …) and in opt-out links (`javascript:gaOptout();`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceId(String);
+
+impl ServiceId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ServiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for ServiceId {
+    type Err = String;
+
+    /// Lowercase ASCII letters, digits and dashes: the id ends up in URLs,
+    /// cookie names and HTML attributes, so it must need no escaping anywhere.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid = !s.is_empty()
+            && s.len() <= 32
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if valid {
+            Ok(ServiceId(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid service id `{s}`: use 1-32 lowercase letters, digits and dashes, starting with a letter"
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One entry of a page's table of contents: a Markdown heading and its anchor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TocEntry {
+    /// 2 for `##`, 3 for `###`.
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+/// A piece of a rendered policy body. Most of a body is HTML fixed at start-up;
+/// opt-out controls are kept typed because how they render depends on the
+/// visitor (their consent state and language).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Sanitised, well-formed HTML.
+    Html(String),
+    OptOut(OptOutControl),
+}
+
+/// A `javascript:<service>Optout();` link from the source, as a typed control.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptOutControl {
+    pub service: ServiceId,
+    /// The link text as the policy worded it (sanitised HTML, usually plain text).
+    pub label_html: String,
+}
+
+/// The layouts a document's front matter may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// A policy page: title, last-updated line, table of contents, body.
+    #[default]
+    Page,
+}
+
+/// One policy, in one version, in one language: a rendered Markdown file.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub title: String,
+    pub lang: Lang,
+    pub layout: Layout,
+    /// The `<meta name="robots">` value, if the front matter sets one.
+    pub robots: Option<String>,
+    pub last_updated: Option<OffsetDateTime>,
+    pub toc: Vec<TocEntry>,
+    pub body: Vec<Segment>,
+    /// Where the document came from, for error messages and operators' logs.
+    pub source: PathBuf,
+}
+
+impl Document {
+    /// The opt-out controls this document offers, in order of appearance.
+    pub fn opt_outs(&self) -> impl Iterator<Item = &OptOutControl> {
+        self.body.iter().filter_map(|segment| match segment {
+            Segment::OptOut(control) => Some(control),
+            Segment::Html(_) => None,
+        })
+    }
+}
+
+/// One version of a policy, in every language it was written in.
+#[derive(Clone, Debug)]
+pub struct Version {
+    /// The version's date (its `lastupdate`), which is also its URL segment.
+    /// Only a current version may lack one.
+    pub date: Option<Date>,
+    pub translations: BTreeMap<Lang, Document>,
+}
+
+impl Version {
+    pub fn languages(&self) -> impl Iterator<Item = Lang> + '_ {
+        self.translations.keys().copied()
+    }
+
+    /// The translation in `wanted`, or else in `fallback`, or else any.
+    pub fn pick(&self, wanted: Option<Lang>, fallback: Lang) -> &Document {
+        wanted
+            .and_then(|lang| self.translations.get(&lang))
+            .or_else(|| self.translations.get(&fallback))
+            .or_else(|| self.translations.values().next())
+            .expect("a version always has at least one translation (checked at load)")
+    }
+}
+
+/// A policy (`privacy`, …): its current version and the versions it replaced.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub slug: String,
+    pub current: Version,
+    /// Newest first; every date is older than the current version's.
+    pub archived: Vec<Version>,
+}
+
+impl Policy {
+    /// A version by its date: an archived one, or the current one (so that a
+    /// dated link to today's text keeps working after it is superseded).
+    pub fn version(&self, date: Date) -> Option<&Version> {
+        std::iter::once(&self.current)
+            .chain(&self.archived)
+            .find(|version| version.date == Some(date))
+    }
+}
+
+/// A third-party service as configured in `site.toml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+}
+
+/// One operator's site: the hosts it answers for and its policies.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// The content folder's name (`octoprint.org`).
+    pub id: String,
+    pub name: String,
+    /// Lowercase, without port; the first is the canonical host.
+    pub hosts: Vec<String>,
+    pub default_lang: Lang,
+    pub services: BTreeMap<ServiceId, Service>,
+    pub policies: BTreeMap<String, Policy>,
+}
+
+impl Site {
+    pub fn canonical_host(&self) -> &str {
+        self.hosts.first().map_or(self.id.as_str(), String::as_str)
+    }
+}
+
+/// Every site, ready to serve.
+#[derive(Clone, Debug)]
+pub struct Library {
+    sites: Vec<Site>,
+    default_site: usize,
+}
+
+impl Library {
+    /// Callers guarantee `default_site` indexes `sites` and hosts are unique.
+    pub(crate) fn new(sites: Vec<Site>, default_site: usize) -> Self {
+        debug_assert!(default_site < sites.len());
+        Library {
+            sites,
+            default_site,
+        }
+    }
+
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
+    }
+
+    pub fn default_site(&self) -> &Site {
+        &self.sites[self.default_site]
+    }
+
+    /// The site answering for a `Host` header value (port and case ignored);
+    /// the default site for an unknown or missing host.
+    pub fn site_for_host(&self, host: Option<&str>) -> &Site {
+        let Some(host) = host.map(normalize_host) else {
+            return self.default_site();
+        };
+        self.sites
+            .iter()
+            .find(|site| site.hosts.iter().any(|h| *h == host))
+            .unwrap_or_else(|| self.default_site())
+    }
+
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        self.sites
+            .iter()
+            .flat_map(|site| site.policies.values())
+            .flat_map(|policy| std::iter::once(&policy.current).chain(&policy.archived))
+            .flat_map(|version| version.translations.values())
+    }
+}
+
+/// `Example.ORG:8080` → `example.org`; `[::1]:80` → `[::1]`; a trailing dot dropped.
+pub fn normalize_host(host: &str) -> String {
+    let host = host.trim();
+    let without_port = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    without_port.trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_ids() {
+        for ok in ["ga", "carbon", "plausible", "a1-b"] {
+            assert!(ok.parse::<ServiceId>().is_ok(), "{ok}");
+        }
+        for bad in ["", "GA", "1ga", "g a", "ga\"", "-ga", &"a".repeat(33)] {
+            assert!(bad.parse::<ServiceId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts_are_normalized() {
+        for (input, expected) in [
+            ("octoprint.org", "octoprint.org"),
+            ("OctoPrint.ORG", "octoprint.org"),
+            ("octoprint.org:8080", "octoprint.org"),
+            ("octoprint.org.", "octoprint.org"),
+            (" octoprint.org ", "octoprint.org"),
+            ("[::1]:8080", "[::1]"),
+            ("127.0.0.1:80", "127.0.0.1"),
+        ] {
+            assert_eq!(normalize_host(input), expected, "{input}");
+        }
+    }
+}
