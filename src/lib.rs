@@ -2,8 +2,17 @@
 //! and makes the opt-out links in them work.
 //!
 //! Data flows one way: [`content`] loads and renders every policy once at
-//! start-up into an immutable [`content::Library`]; a request picks a
-//! document and fills a template around it.
+//! start-up into an immutable [`content::Library`]; a request is matched to a
+//! site and language by extractors in [`pages`], which fill an askama template
+//! around the chosen document. [`server::router`] assembles routes and layers.
 
+mod assets;
 pub mod content;
+mod error;
+mod i18n;
 pub mod lang;
+pub mod pages;
+pub mod server;
+
+pub use pages::AppState;
+pub use server::router;

@@ -83,7 +83,10 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Problem> {
             let line = err
                 .location()
                 .map_or(split.yaml_line, |loc| split.yaml_line + loc.line() - 1);
-            Problem::at_line(line, format!("invalid front matter: {err}"))
+            // serde_yaml_ng appends its own YAML-relative position; the file line replaces it.
+            let message = err.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            Problem::at_line(line, format!("invalid front matter: {message}"))
         })?
     };
     let key_line = |key: &str| split.yaml_line + yaml_key_line(split.yaml, key);

@@ -132,6 +132,38 @@ pub fn opt_out_service(href: &str) -> Option<ServiceId> {
     name.to_ascii_lowercase().parse().ok()
 }
 
+/// Cuts segments at the first heading into (lead, rest).
+pub fn split_lead(mut segments: Vec<Segment>) -> (Vec<Segment>, Vec<Segment>) {
+    let heading_at = |html: &str| {
+        html.match_indices("<h")
+            .find(|(i, _)| {
+                html.as_bytes()
+                    .get(i + 2)
+                    .is_some_and(|b| (b'1'..=b'6').contains(b))
+            })
+            .map(|(i, _)| i)
+    };
+    let found = segments
+        .iter()
+        .enumerate()
+        .find_map(|(index, segment)| match segment {
+            Segment::Html(html) => heading_at(html).map(|offset| (index, offset)),
+            Segment::OptOut(_) => None,
+        });
+    let Some((index, offset)) = found else {
+        return (Vec::new(), segments);
+    };
+    let mut rest = segments.split_off(index);
+    if let Some(Segment::Html(html)) = rest.first_mut() {
+        let before = html[..offset].to_owned();
+        html.replace_range(..offset, "");
+        if !before.trim().is_empty() {
+            segments.push(Segment::Html(before));
+        }
+    }
+    (segments, rest)
+}
+
 fn split_segments(html: &str) -> Result<Vec<Segment>, Problem> {
     let mut segments = Vec::new();
     let mut rest = html;
@@ -263,6 +295,21 @@ mod tests {
                 .expect("valid"),
         );
         assert_eq!(out, "<div class=\"center\"><em>x</em></div><p>y</p>[ga:z]");
+    }
+
+    #[test]
+    fn the_lead_is_everything_before_the_first_heading() {
+        let (lead, rest) = split_lead(finish("<aside>a</aside>\n<p><a href=\"javascript:gaOptout()\">x</a></p><h2 id=\"h\">H</h2><p>b</p>").expect("valid"));
+        assert_eq!(html_of(&lead), "<aside>a</aside>\n<p>[ga:x]</p>");
+        assert_eq!(html_of(&rest), "<h2 id=\"h\">H</h2><p>b</p>");
+
+        let (lead, rest) = split_lead(finish("<p>no headings, <b>hr</b> <hr></p>").expect("valid"));
+        assert!(lead.is_empty());
+        assert_eq!(html_of(&rest), "<p>no headings, <b>hr</b> </p><hr><p></p>");
+
+        let (lead, rest) = split_lead(finish("<h2>first</h2>").expect("valid"));
+        assert!(lead.is_empty());
+        assert_eq!(html_of(&rest), "<h2>first</h2>");
     }
 
     #[test]

@@ -31,6 +31,21 @@ impl Liquid {
         if !body.contains("{{") && !body.contains("{%") {
             return Ok(body.to_owned());
         }
+        // Jekyll's unquoted `{% include file.html %}` would otherwise surface as
+        // a puzzling "unknown variable `file`".
+        if let Some((offset, tag)) = liquid_tags(body).find(|(_, tag)| {
+            let name = tag
+                .trim_start_matches("{%")
+                .trim_start_matches('-')
+                .trim_start();
+            name.starts_with("include") || name.starts_with("render")
+        }) {
+            let line = body_line + body[..offset].matches('\n').count();
+            return Err(Problem::at_line(
+                line,
+                format!("`{tag}`: includes are not supported; a policy is one self-contained file"),
+            ));
+        }
         let result = self
             .parser
             .parse(body)
@@ -110,7 +125,18 @@ fn flatten_message(message: &str) -> String {
     }
     let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
     let head = lines.next().unwrap_or("error").to_owned();
-    let context: Vec<&str> = lines.filter(|l| *l != "with:").collect();
+    // Liquid lists the available names in hash order; sorted, the message is stable.
+    let context: Vec<String> = lines
+        .filter(|l| *l != "with:")
+        .map(|line| match line.split_once('=') {
+            Some((key, values)) if key.starts_with("available") => {
+                let mut values: Vec<&str> = values.split(", ").collect();
+                values.sort_unstable();
+                format!("{key}={}", values.join(", "))
+            }
+            _ => line.to_owned(),
+        })
+        .collect();
     if context.is_empty() {
         head
     } else {
@@ -156,7 +182,11 @@ mod tests {
         for (body, line, needle) in [
             ("a\n\nb {{ page.nope }}\n", 12, "Unknown index"),
             ("a\n{{ page.title | frobnicate }}\n", 11, "Unknown filter"),
-            ("{{ page.title }}\n\n{% include footer.html %}\n", 12, ""),
+            (
+                "{{ page.title }}\n\n{% include footer.html %}\n",
+                12,
+                "includes are not supported",
+            ),
             ("a\n{% if %}\n", 11, "expected"),
             ("{{ site.name }}", 10, "Unknown variable"),
         ] {

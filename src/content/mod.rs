@@ -160,6 +160,8 @@ pub fn load(source: &Source) -> Result<Library, ContentErrors> {
 struct Loader {
     liquid: Liquid,
     errors: Vec<ContentError>,
+    /// Each site's `site.toml` text, for naming lines in cross-site checks.
+    site_tomls: BTreeMap<String, String>,
 }
 
 /// What a policy file's path says about it.
@@ -181,13 +183,13 @@ impl Loader {
         let mut by_site: BTreeMap<String, Vec<source::SourceFile>> = BTreeMap::new();
         for file in files {
             let mut components = file.relative.components();
-            match (components.next(), components.next()) {
-                (Some(Component::Normal(site)), Some(_)) => by_site
+            // Files at the top level (README.md) document the folder; they are no site.
+            if let (Some(Component::Normal(site)), Some(_)) = (components.next(), components.next())
+            {
+                by_site
                     .entry(site.to_string_lossy().into_owned())
                     .or_default()
-                    .push(file),
-                // Files at the top level (README.md) document the folder.
-                _ => {}
+                    .push(file);
             }
         }
 
@@ -218,7 +220,10 @@ impl Loader {
             f.relative.components().count() == 2 && f.relative.ends_with("site.toml")
         });
         let config = match config_files.first() {
-            Some(file) => match site_config::parse(&file.text) {
+            Some(file) => match site_config::parse(&file.text).inspect(|_| {
+                self.site_tomls
+                    .insert(site_id.to_owned(), file.text.clone());
+            }) {
                 Ok(config) => Some(config),
                 Err(problem) => {
                     self.errors.push(problem.into_error(file));
@@ -349,7 +354,7 @@ impl Loader {
 
         let body = self.liquid.render(split.body, split.body_line, &globals)?;
         let rendered = markdown::render(&body, split.body_line)?;
-        let segments = html::finish(&rendered.html)?;
+        let (lead, body) = html::split_lead(html::finish(&rendered.html)?);
 
         let document = Document {
             title: front.title,
@@ -358,7 +363,8 @@ impl Loader {
             robots: front.robots,
             last_updated,
             toc: rendered.toc,
-            body: segments,
+            lead,
+            body,
             source: file.display.clone(),
         };
         if let Some(control) = document
@@ -467,10 +473,16 @@ impl Loader {
         for site in sites {
             for host in &site.hosts {
                 if let Some(other) = seen.insert(host, &site.id) {
-                    self.errors.push(ContentError::file(
-                        &site_toml(site),
-                        format!("host `{host}` is already claimed by site `{other}`"),
-                    ));
+                    let quoted = format!("\"{host}\"");
+                    let line = self.site_tomls.get(&site.id).and_then(|text| {
+                        let offset = text.to_ascii_lowercase().find(&quoted)?;
+                        Some(text[..offset].matches('\n').count() + 1)
+                    });
+                    self.errors.push(ContentError {
+                        file: site_toml(site),
+                        line,
+                        reason: format!("host `{host}` is already claimed by site `{other}`"),
+                    });
                 }
             }
         }

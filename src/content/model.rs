@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
@@ -103,6 +104,9 @@ pub struct Document {
     pub robots: Option<String>,
     pub last_updated: Option<OffsetDateTime>,
     pub toc: Vec<TocEntry>,
+    /// What comes before the first heading (a callout, an archive note): pages
+    /// show it above the table of contents, where a reader meets it first.
+    pub lead: Vec<Segment>,
     pub body: Vec<Segment>,
     /// Where the document came from, for error messages and operators' logs.
     pub source: PathBuf,
@@ -111,10 +115,13 @@ pub struct Document {
 impl Document {
     /// The opt-out controls this document offers, in order of appearance.
     pub fn opt_outs(&self) -> impl Iterator<Item = &OptOutControl> {
-        self.body.iter().filter_map(|segment| match segment {
-            Segment::OptOut(control) => Some(control),
-            Segment::Html(_) => None,
-        })
+        self.lead
+            .iter()
+            .chain(&self.body)
+            .filter_map(|segment| match segment {
+                Segment::OptOut(control) => Some(control),
+                Segment::Html(_) => None,
+            })
     }
 }
 
@@ -190,7 +197,7 @@ impl Site {
 /// Every site, ready to serve.
 #[derive(Clone, Debug)]
 pub struct Library {
-    sites: Vec<Site>,
+    sites: Vec<Arc<Site>>,
     default_site: usize,
 }
 
@@ -199,28 +206,28 @@ impl Library {
     pub(crate) fn new(sites: Vec<Site>, default_site: usize) -> Self {
         debug_assert!(default_site < sites.len());
         Library {
-            sites,
+            sites: sites.into_iter().map(Arc::new).collect(),
             default_site,
         }
     }
 
-    pub fn sites(&self) -> &[Site] {
+    pub fn sites(&self) -> &[Arc<Site>] {
         &self.sites
     }
 
-    pub fn default_site(&self) -> &Site {
+    pub fn default_site(&self) -> &Arc<Site> {
         &self.sites[self.default_site]
     }
 
     /// The site answering for a `Host` header value (port and case ignored);
     /// the default site for an unknown or missing host.
-    pub fn site_for_host(&self, host: Option<&str>) -> &Site {
+    pub fn site_for_host(&self, host: Option<&str>) -> &Arc<Site> {
         let Some(host) = host.map(normalize_host) else {
             return self.default_site();
         };
         self.sites
             .iter()
-            .find(|site| site.hosts.iter().any(|h| *h == host))
+            .find(|site| site.hosts.contains(&host))
             .unwrap_or_else(|| self.default_site())
     }
 

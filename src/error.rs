@@ -1,0 +1,41 @@
+//! Request errors, and how each becomes a response: in one place, so that no
+//! handler decides on its own what a visitor sees when something goes wrong.
+//!
+//! Start-up errors (bad content, bad configuration) are a different tier:
+//! they stop the process with `file:line: reason` and never reach here.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::pages::{self, PageContext};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 404 Not Found: no policy, version or file at this path. Shown as the
+    /// site's own styled page, in the visitor's language.
+    #[error("not found")]
+    NotFound(PageContext),
+    /// 500 Internal Server Error: a template failed to render. The details
+    /// are logged; the visitor sees a generic page, never the error.
+    #[error("rendering failed: {source}")]
+    Render {
+        context: PageContext,
+        source: askama::Error,
+    },
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::NotFound(context) => {
+                let body = pages::not_found_page(&context);
+                (StatusCode::NOT_FOUND, Html(body)).into_response()
+            }
+            AppError::Render { context, source } => {
+                tracing::error!(error = %source, "failed to render a page");
+                let body = pages::error_page(&context);
+                (StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The words templates add around a policy (headings, navigation, notices),
+//! kept in Fluent files per language under `templates/locales/<lang>/` and
+//! compiled into the binary. Templates never hold their own wording.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, langid, static_loader};
+
+use crate::lang::Lang;
+
+static_loader! {
+    static LOCALES = {
+        locales: "./templates/locales",
+        fallback_language: "en",
+        // Unicode isolation marks around arguments would end up inside
+        // attributes and URLs; every argument here is a plain word or date.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+static IDS: LazyLock<[(Lang, LanguageIdentifier); 2]> =
+    LazyLock::new(|| [(Lang::De, langid!("de")), (Lang::En, langid!("en"))]);
+
+fn language_id(lang: Lang) -> &'static LanguageIdentifier {
+    &IDS.iter().find(|(l, _)| *l == lang).unwrap_or(&IDS[1]).1
+}
+
+/// Translations for one page, as templates use them: `tr.get("contents")`.
+#[derive(Clone, Copy, Debug)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn get(&self, id: &str) -> String {
+        LOCALES.lookup(language_id(self.0), id)
+    }
+
+    /// A message with one argument, e.g. `tr.with("last-updated", "date", "May 22, 2018")`.
+    pub fn with(&self, id: &str, name: &'static str, value: &str) -> String {
+        let args = HashMap::from([(Cow::Borrowed(name), FluentValue::from(value.to_owned()))]);
+        LOCALES.lookup_with_args(language_id(self.0), id, &args)
+    }
+
+    /// The language's name in that language itself, for language switchers.
+    pub fn language_name(lang: Lang) -> String {
+        Tr(lang).get("language-name")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message_ids(lang: &str) -> Vec<String> {
+        let path = format!(
+            "{}/templates/locales/{lang}/pages.ftl",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).expect("locale file exists");
+        let mut ids: Vec<String> = text
+            .lines()
+            .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
+            .filter_map(|line| line.split_once(" =").map(|(id, _)| id.trim().to_owned()))
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn every_language_has_every_message() {
+        let english = message_ids("en");
+        assert!(english.len() > 10, "{english:?}");
+        assert_eq!(message_ids("de"), english);
+    }
+
+    #[test]
+    fn translates_with_and_without_arguments() {
+        assert_eq!(Tr(Lang::De).get("contents"), "Inhalt");
+        assert_eq!(Tr(Lang::En).get("contents"), "Contents");
+        assert_eq!(Tr::language_name(Lang::De), "Deutsch");
+        assert_eq!(Tr::language_name(Lang::En), "English");
+        assert_eq!(
+            Tr(Lang::En).with("last-updated", "date", "2018-05-22"),
+            "Last updated: 2018-05-22"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+# Chrome around the policies, German.
+language-name = Deutsch
+skip-to-content = Zum Inhalt springen
+contents = Inhalt
+last-updated = Zuletzt aktualisiert: { $date }
+available-languages = Auch verfügbar auf:
+versions = Alle Fassungen
+versions-title = Fassungen dieser Erklärung
+version-current = aktuelle Fassung
+version-archived = archiviert
+version-undated = ohne Datum
+archived-notice = Dies ist eine archivierte Fassung dieser Erklärung. Sie wurde durch eine neuere ersetzt.
+read-current = Zur aktuellen Fassung
+policies-title = Erklärungen
+not-found-title = Seite nicht gefunden
+not-found-text = Unter dieser Adresse gibt es keine Seite.
+not-found-back = Zur Liste der Erklärungen
+error-title = Ein Fehler ist aufgetreten
+error-text = Diese Seite kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.
+opt-out-label = Widerspruchsmöglichkeit

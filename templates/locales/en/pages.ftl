@@ -1,0 +1,20 @@
+# Chrome around the policies, English.
+language-name = English
+skip-to-content = Skip to content
+contents = Contents
+last-updated = Last updated: { $date }
+available-languages = Also available in:
+versions = All versions
+versions-title = Versions of this policy
+version-current = current version
+version-archived = archived
+version-undated = undated
+archived-notice = This is an archived version of this policy. It has been superseded.
+read-current = Read the current version
+policies-title = Policies
+not-found-title = Page not found
+not-found-text = There is no page at this address.
+not-found-back = Go to the list of policies
+error-title = Something went wrong
+error-text = This page could not be shown. Please try again later.
+opt-out-label = Opt-out control

@@ -1,0 +1,68 @@
+//! The binary's `check` subcommand, as an operator runs it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn privacy_pages() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_privacy-pages"))
+}
+
+#[test]
+fn check_passes_on_bundled_content() {
+    let output = privacy_pages()
+        .arg("check")
+        .env_remove("PRIVACY_PAGES_CONTENT")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout.trim(),
+        "bundled content: 4 sites, 6 documents, no problems"
+    );
+}
+
+#[test]
+fn check_reports_file_and_line_and_exits_1() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid/unknown_layout");
+    let output = privacy_pages()
+        .args(["check", "--content"])
+        .arg(&case)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "{}:3: unknown layout `post` (known: page)",
+        case.join("example.org/privacy.en.md").display()
+    );
+    assert_eq!(stderr.lines().next(), Some(expected.as_str()), "{stderr}");
+}
+
+#[test]
+fn check_reads_the_content_folder_from_the_environment() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid/bad_yaml");
+    let output = privacy_pages()
+        .arg("check")
+        .env("PRIVACY_PAGES_CONTENT", &case)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("privacy.en.md:3: invalid front matter")
+    );
+}
+
+#[test]
+fn serve_refuses_broken_content() {
+    let case =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid/missing_site_toml");
+    let output = privacy_pages()
+        .args(["--listen", "127.0.0.1:0", "--content"])
+        .arg(&case)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("missing site.toml"), "{stderr}");
+}

@@ -1,0 +1,9 @@
+//! Integration tests, compiled as one binary: the router driven with
+//! `oneshot`, the CLI as a process, and the server over a real socket.
+
+mod cli;
+mod content_errors;
+mod pages;
+mod snapshots;
+mod socket;
+mod support;
