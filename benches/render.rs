@@ -1,1 +1,55 @@
-fn main() {}
+//! Rendering cost per page: a request through the whole router (site
+//! selection, language choice, template) for each seed policy, with content
+//! loaded once beforehand as at start-up. Content loading is measured
+//! separately: it happens once per process, not per request.
+
+use std::hint::black_box;
+
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http_body_util::BodyExt;
+use privacy_pages::content::{self, Source};
+use privacy_pages::{AppState, router};
+use tower::ServiceExt;
+
+const PAGES: [(&str, &str, &str); 6] = [
+    ("octoprint_2022_en", "octoprint.org", "/privacy"),
+    ("octoprint_2018_de", "octoprint.org", "/privacy/2018-05-22?lang=de"),
+    ("octoprint_2018_en", "octoprint.org", "/privacy/2018-05-22?lang=en"),
+    ("foosel_en", "foosel.net", "/privacy"),
+    ("ispconfig_en", "ispconfig.org", "/privacy"),
+    ("simplyprint_en", "simplyprint.io", "/privacy"),
+];
+
+fn render_pages(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let library = content::load(&Source::Embedded).expect("bundled content");
+    let app = router(AppState::new(library));
+    let mut group = c.benchmark_group("render_page");
+    for (name, host, path) in PAGES {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let request = Request::get(path)
+                    .header("host", host)
+                    .body(Body::empty())
+                    .expect("request");
+                let response = app.clone().oneshot(request).await.expect("infallible");
+                let body = response.into_body().collect().await.expect("body").to_bytes();
+                black_box(body)
+            });
+        });
+    }
+    group.finish();
+}
+
+fn load_content(c: &mut Criterion) {
+    c.bench_function("load_bundled_content", |b| {
+        b.iter(|| black_box(content::load(&Source::Embedded).expect("bundled content")));
+    });
+}
+
+criterion_group!(benches, render_pages, load_content);
+criterion_main!(benches);
