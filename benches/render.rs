@@ -15,8 +15,16 @@ use tower::ServiceExt;
 
 const PAGES: [(&str, &str, &str); 6] = [
     ("octoprint_2022_en", "octoprint.org", "/privacy"),
-    ("octoprint_2018_de", "octoprint.org", "/privacy/2018-05-22?lang=de"),
-    ("octoprint_2018_en", "octoprint.org", "/privacy/2018-05-22?lang=en"),
+    (
+        "octoprint_2018_de",
+        "octoprint.org",
+        "/privacy/2018-05-22?lang=de",
+    ),
+    (
+        "octoprint_2018_en",
+        "octoprint.org",
+        "/privacy/2018-05-22?lang=en",
+    ),
     ("foosel_en", "foosel.net", "/privacy"),
     ("ispconfig_en", "ispconfig.org", "/privacy"),
     ("simplyprint_en", "simplyprint.io", "/privacy"),
@@ -37,7 +45,12 @@ fn render_pages(c: &mut Criterion) {
                     .body(Body::empty())
                     .expect("request");
                 let response = app.clone().oneshot(request).await.expect("infallible");
-                let body = response.into_body().collect().await.expect("body").to_bytes();
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes();
                 black_box(body)
             });
         });
