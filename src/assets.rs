@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
 
 use crate::error::AppError;
-use crate::pages::{AppState, CurrentSite, LangChoice};
+use crate::negotiate::LangPrefs;
+use crate::pages::{AppState, CurrentSite};
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
@@ -16,11 +17,11 @@ static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 pub async fn serve(
     state: State<AppState>,
     site: CurrentSite,
-    choice: LangChoice,
+    prefs: LangPrefs,
     Path(path): Path<String>,
 ) -> Result<Response, AppError> {
     let Some(file) = STATIC.get_file(&path) else {
-        return Err(crate::pages::fallback(state, site, choice).await);
+        return Err(crate::pages::fallback(state, site, prefs).await);
     };
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
     let content_type = match mime.type_() {

@@ -4,8 +4,7 @@
 //! Start-up errors (bad content, bad configuration) are a different tier:
 //! they stop the process with `file:line: reason` and never reach here.
 
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::pages::{self, PageContext};
 
@@ -27,14 +26,10 @@ pub enum AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
-            AppError::NotFound(context) => {
-                let body = pages::not_found_page(&context);
-                (StatusCode::NOT_FOUND, Html(body)).into_response()
-            }
+            AppError::NotFound(context) => pages::not_found_page(&context).into_response(),
             AppError::Render { context, source } => {
                 tracing::error!(error = %source, "failed to render a page");
-                let body = pages::error_page(&context);
-                (StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response()
+                pages::error_page(&context).into_response()
             }
         }
     }

@@ -37,9 +37,12 @@ impl Tr {
         LOCALES.lookup(language_id(self.0), id)
     }
 
-    /// A message with one argument, e.g. `tr.with("last-updated", "date", "May 22, 2018")`.
-    pub fn with(&self, id: &str, name: &'static str, value: &str) -> String {
-        let args = HashMap::from([(Cow::Borrowed(name), FluentValue::from(value.to_owned()))]);
+    /// A message with arguments: `tr.with(&[("date", "May 22, 2018")], "last-updated")`.
+    pub fn with(&self, args: &[(&'static str, &str)], id: &str) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from((*value).to_owned())))
+            .collect();
         LOCALES.lookup_with_args(language_id(self.0), id, &args)
     }
 
@@ -82,8 +85,8 @@ mod tests {
         assert_eq!(Tr::language_name(Lang::De), "Deutsch");
         assert_eq!(Tr::language_name(Lang::En), "English");
         assert_eq!(
-            Tr(Lang::En).with("last-updated", "date", "2018-05-22"),
-            "Last updated: 2018-05-22"
+            Tr(Lang::De).with(&[("shown", "en")], "translation-missing"),
+            "Diese Seite gibt es nicht auf Deutsch. Sie wird auf Englisch angezeigt."
         );
     }
 }

@@ -11,6 +11,7 @@ pub mod content;
 mod error;
 mod i18n;
 pub mod lang;
+pub mod negotiate;
 pub mod pages;
 pub mod server;
 

@@ -1,14 +1,20 @@
 //! Policy pages: the request facts a page depends on (site, language), the
 //! handlers that pick a document, and the askama templates around it.
+//!
+//! Language: a page is served in the best language its document exists in
+//! for this visitor ([`LangPrefs`]). When that is not the language the visitor
+//! prefers, the page says so in the visitor's language and links the most
+//! recent version that does exist in it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, State};
-use axum::http::header::HOST;
+use axum::http::header::{CONTENT_LANGUAGE, HOST, VARY};
 use axum::http::request::Parts;
-use axum::response::Html;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
@@ -16,6 +22,7 @@ use crate::content::{Document, Library, Policy, Segment, Site, Version};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::lang::Lang;
+use crate::negotiate::LangPrefs;
 
 /// What every handler shares: the content, and where the service is mounted.
 #[derive(Clone, Debug)]
@@ -51,23 +58,6 @@ impl FromRequestParts<AppState> for CurrentSite {
             .and_then(|value| value.to_str().ok())
             .or_else(|| parts.uri.host());
         Ok(CurrentSite(state.library.site_for_host(host).clone()))
-    }
-}
-
-/// The language a visitor picked explicitly with `?lang=`, if it is one the
-/// service speaks. Anything else is ignored rather than rejected.
-pub struct LangChoice(pub Option<Lang>);
-
-impl<S: Send + Sync> FromRequestParts<S> for LangChoice {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let choice = parts.uri.query().and_then(|query| {
-            form_urlencoded::parse(query.as_bytes())
-                .find(|(key, _)| key == "lang")
-                .and_then(|(_, value)| value.parse().ok())
-        });
-        Ok(LangChoice(choice))
     }
 }
 
@@ -150,6 +140,24 @@ impl Urls<'_> {
     }
 }
 
+/// A rendered page and the language it is in. Every page's language depends
+/// on `Accept-Language`, so every page says so to caches.
+pub struct Page {
+    status: StatusCode,
+    lang: Lang,
+    html: String,
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Html(self.html)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_LANGUAGE, HeaderValue::from_static(self.lang.code()));
+        headers.insert(VARY, HeaderValue::from_static("Accept-Language"));
+        response
+    }
+}
+
 #[derive(Template)]
 #[template(path = "policy.html")]
 struct PolicyPage<'a> {
@@ -157,9 +165,13 @@ struct PolicyPage<'a> {
     doc: &'a Document,
     canonical: String,
     translations: Vec<TranslationLink>,
+    /// Absolute URL for `hreflang="x-default"`: the page without `?lang=`.
+    default_alternate: String,
     last_updated: Option<DateLabel>,
     /// For archived versions: the current version's URL.
     superseded_by: Option<String>,
+    /// When the page is not in the visitor's language.
+    translation_notice: Option<TranslationNotice>,
     has_versions: bool,
     versions_href: String,
 }
@@ -168,7 +180,15 @@ struct TranslationLink {
     lang: Lang,
     name: String,
     href: String,
+    absolute: String,
     current: bool,
+}
+
+/// "This page is not in your language", in the visitor's language.
+struct TranslationNotice {
+    lang: Lang,
+    text: String,
+    link: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -226,33 +246,42 @@ fn context(state: &AppState, site: Arc<Site>, lang: Lang) -> PageContext {
     }
 }
 
-fn render(template: &impl Template, context: &PageContext) -> Result<Html<String>, AppError> {
-    template
-        .render()
-        .map(Html)
-        .map_err(|source| AppError::Render {
+fn render(template: &impl Template, context: &PageContext) -> Result<Page, AppError> {
+    match template.render() {
+        Ok(html) => Ok(Page {
+            status: StatusCode::OK,
+            lang: context.lang,
+            html,
+        }),
+        Err(source) => Err(AppError::Render {
             context: context.clone(),
             source,
-        })
+        }),
+    }
+}
+
+/// The translation of `version` this visitor reads.
+fn pick<'a>(version: &'a Version, prefs: &LangPrefs, site: &Site) -> &'a Document {
+    version.translation(prefs.choose(&version.language_list(), site.default_lang))
 }
 
 /// `GET /`: the site's policies.
 pub async fn index(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    LangChoice(choice): LangChoice,
-) -> Result<Html<String>, AppError> {
-    let lang = choice.unwrap_or(site.default_lang);
+    prefs: LangPrefs,
+) -> Result<Page, AppError> {
+    let lang = prefs.preferred(site.default_lang);
     let context = context(&state, site.clone(), lang);
     let urls = Urls {
         base: &state.base_path,
-        choice,
+        choice: prefs.explicit,
     };
     let policies = site
         .policies
         .values()
         .map(|policy| {
-            let doc = policy.current.pick(Some(lang), site.default_lang);
+            let doc = pick(&policy.current, &prefs, &site);
             PolicyEntry {
                 href: urls.with_choice(urls.policy(&policy.slug)),
                 title: &doc.title,
@@ -274,61 +303,64 @@ pub async fn index(
 pub async fn current_policy(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    LangChoice(choice): LangChoice,
+    prefs: LangPrefs,
     Path(slug): Path<String>,
-) -> Result<Html<String>, AppError> {
-    let policy = find_policy(&state, &site, choice, &slug)?;
-    policy_page(&state, &site, policy, &policy.current, choice)
+) -> Result<Page, AppError> {
+    let policy = find_policy(&state, &site, &prefs, &slug)?;
+    policy_page(&state, &site, policy, &policy.current, &prefs)
 }
 
 /// `GET /{policy}/{version}`: a version by its date (`2018-05-22`).
 pub async fn policy_version(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    LangChoice(choice): LangChoice,
+    prefs: LangPrefs,
     Path((slug, version)): Path<(String, String)>,
-) -> Result<Html<String>, AppError> {
-    let policy = find_policy(&state, &site, choice, &slug)?;
+) -> Result<Page, AppError> {
+    let policy = find_policy(&state, &site, &prefs, &slug)?;
     let version = Date::parse(&version, format_description!("[year]-[month]-[day]"))
         .ok()
         .and_then(|date| policy.version(date))
-        .ok_or_else(|| not_found(&state, &site, choice))?;
-    policy_page(&state, &site, policy, version, choice)
+        .ok_or_else(|| not_found(&state, &site, &prefs))?;
+    policy_page(&state, &site, policy, version, &prefs)
 }
 
 /// `GET /{policy}/versions`: every version, newest first.
 pub async fn versions(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    LangChoice(choice): LangChoice,
+    prefs: LangPrefs,
     Path(slug): Path<String>,
-) -> Result<Html<String>, AppError> {
-    let policy = find_policy(&state, &site, choice, &slug)?;
-    let lang = choice.unwrap_or(site.default_lang);
+) -> Result<Page, AppError> {
+    let policy = find_policy(&state, &site, &prefs, &slug)?;
+    let lang = prefs.preferred(site.default_lang);
     let context = context(&state, site.clone(), lang);
     let urls = Urls {
         base: &state.base_path,
-        choice,
+        choice: prefs.explicit,
     };
-    let versions = std::iter::once((&policy.current, true))
-        .chain(policy.archived.iter().map(|v| (v, false)))
-        .map(|(version, current)| VersionEntry {
-            href: urls.version(&policy.slug, version, current),
-            date: version.date.map(|d| DateLabel::new(d, lang)),
-            current,
-            languages: version
-                .languages()
-                .map(|code| LanguageEntry {
-                    code,
-                    name: Tr::language_name(code),
-                })
-                .collect(),
+    let versions = policy
+        .versions()
+        .map(|version| {
+            let current = std::ptr::eq(version, &policy.current);
+            VersionEntry {
+                href: urls.version(&policy.slug, version, current),
+                date: version.date.map(|d| DateLabel::new(d, lang)),
+                current,
+                languages: version
+                    .languages()
+                    .map(|code| LanguageEntry {
+                        code,
+                        name: Tr::language_name(code),
+                    })
+                    .collect(),
+            }
         })
         .collect();
     render(
         &VersionsPage {
             chrome: Chrome::new(&context),
-            title: &policy.current.pick(Some(lang), site.default_lang).title,
+            title: &pick(&policy.current, &prefs, &site).title,
             current_href: urls.with_choice(urls.policy(&policy.slug)),
             versions,
         },
@@ -340,27 +372,27 @@ pub async fn versions(
 pub async fn fallback(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    LangChoice(choice): LangChoice,
+    prefs: LangPrefs,
 ) -> AppError {
-    not_found(&state, &site, choice)
+    not_found(&state, &site, &prefs)
 }
 
 fn find_policy<'a>(
     state: &AppState,
     site: &'a Arc<Site>,
-    choice: Option<Lang>,
+    prefs: &LangPrefs,
     slug: &str,
 ) -> Result<&'a Policy, AppError> {
     site.policies
         .get(slug)
-        .ok_or_else(|| not_found(state, site, choice))
+        .ok_or_else(|| not_found(state, site, prefs))
 }
 
-fn not_found(state: &AppState, site: &Arc<Site>, choice: Option<Lang>) -> AppError {
+fn not_found(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> AppError {
     AppError::NotFound(context(
         state,
         site.clone(),
-        choice.unwrap_or(site.default_lang),
+        prefs.preferred(site.default_lang),
     ))
 }
 
@@ -369,22 +401,24 @@ fn policy_page(
     site: &Arc<Site>,
     policy: &Policy,
     version: &Version,
-    choice: Option<Lang>,
-) -> Result<Html<String>, AppError> {
-    let doc = version.pick(choice, site.default_lang);
+    prefs: &LangPrefs,
+) -> Result<Page, AppError> {
+    let doc = pick(version, prefs, site);
     let context = context(state, site.clone(), doc.lang);
     let urls = Urls {
         base: &state.base_path,
-        choice,
+        choice: prefs.explicit,
     };
     let current = std::ptr::eq(version, &policy.current);
     let path = urls.version(&policy.slug, version, current);
+    let origin = format!("http://{}", site.canonical_host());
     let translations = version
         .languages()
         .map(|lang| TranslationLink {
             lang,
             name: Tr::language_name(lang),
             href: format!("{path}?lang={lang}"),
+            absolute: format!("{origin}{path}?lang={lang}"),
             current: lang == doc.lang,
         })
         .collect();
@@ -393,33 +427,85 @@ fn policy_page(
     } else {
         format!("?lang={}", doc.lang)
     };
+    let preferred = prefs.preferred(site.default_lang);
+    let translation_notice = (doc.lang != preferred)
+        .then(|| translation_notice(policy, version, doc.lang, preferred, &urls));
     let page = PolicyPage {
         chrome: Chrome::new(&context),
         doc,
-        canonical: format!("http://{}{path}{canonical_query}", site.canonical_host()),
+        canonical: format!("{origin}{path}{canonical_query}"),
         translations,
+        default_alternate: format!("{origin}{path}"),
         last_updated: DateLabel::of(doc.last_updated, doc.lang),
         superseded_by: (!current).then(|| urls.with_choice(urls.policy(&policy.slug))),
+        translation_notice,
         has_versions: !policy.archived.is_empty(),
         versions_href: urls.with_choice(format!("{}/{}/versions", urls.base, policy.slug)),
     };
     render(&page, &context)
 }
 
-/// The body of the styled 404 page.
-pub fn not_found_page(context: &PageContext) -> String {
-    NotFoundPage {
-        chrome: Chrome::new(context),
+/// Tells a visitor who prefers `wanted` that this page is in `shown`, and
+/// points at the newest other version that exists in `wanted`, if any.
+fn translation_notice(
+    policy: &Policy,
+    version: &Version,
+    shown: Lang,
+    wanted: Lang,
+    urls: &Urls<'_>,
+) -> TranslationNotice {
+    let tr = Tr(wanted);
+    let text = tr.with(&[("shown", shown.code())], "translation-missing");
+    let other = policy
+        .versions()
+        .find(|v| !std::ptr::eq(*v, version) && v.translations.contains_key(&wanted));
+    let link = other.map(|other| {
+        let is_current = std::ptr::eq(other, &policy.current);
+        let href = format!(
+            "{}?lang={wanted}",
+            urls.version(&policy.slug, other, is_current)
+        );
+        let label = match (is_current, other.date) {
+            (true, _) => tr.get("translation-current"),
+            (false, Some(date)) => tr.with(
+                &[("date", DateLabel::new(date, wanted).label.as_str())],
+                "translation-archived",
+            ),
+            (false, None) => tr.get("translation-archived-undated"),
+        };
+        (href, label)
+    });
+    TranslationNotice {
+        lang: wanted,
+        text,
+        link,
     }
-    .render()
-    .unwrap_or_else(|_| Tr(context.lang).get("not-found-title"))
 }
 
-/// The body of the generic 500 page.
-pub fn error_page(context: &PageContext) -> String {
-    ErrorPage {
+/// The styled 404 page.
+pub fn not_found_page(context: &PageContext) -> Page {
+    let html = NotFoundPage {
         chrome: Chrome::new(context),
     }
     .render()
-    .unwrap_or_else(|_| Tr(context.lang).get("error-title"))
+    .unwrap_or_else(|_| Tr(context.lang).get("not-found-title"));
+    Page {
+        status: StatusCode::NOT_FOUND,
+        lang: context.lang,
+        html,
+    }
+}
+
+/// The generic 500 page.
+pub fn error_page(context: &PageContext) -> Page {
+    let html = ErrorPage {
+        chrome: Chrome::new(context),
+    }
+    .render()
+    .unwrap_or_else(|_| Tr(context.lang).get("error-title"));
+    Page {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        lang: context.lang,
+        html,
+    }
 }

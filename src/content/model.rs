@@ -139,11 +139,15 @@ impl Version {
         self.translations.keys().copied()
     }
 
-    /// The translation in `wanted`, or else in `fallback`, or else any.
-    pub fn pick(&self, wanted: Option<Lang>, fallback: Lang) -> &Document {
-        wanted
-            .and_then(|lang| self.translations.get(&lang))
-            .or_else(|| self.translations.get(&fallback))
+    /// The languages this version exists in, as a list to negotiate over.
+    pub fn language_list(&self) -> Vec<Lang> {
+        self.languages().collect()
+    }
+
+    /// The translation in `lang`, or else any (a version always has one).
+    pub fn translation(&self, lang: Lang) -> &Document {
+        self.translations
+            .get(&lang)
             .or_else(|| self.translations.values().next())
             .expect("a version always has at least one translation (checked at load)")
     }
@@ -159,12 +163,15 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Every version, the current one first, then archived ones newest first.
+    pub fn versions(&self) -> impl Iterator<Item = &Version> {
+        std::iter::once(&self.current).chain(&self.archived)
+    }
+
     /// A version by its date: an archived one, or the current one (so that a
     /// dated link to today's text keeps working after it is superseded).
     pub fn version(&self, date: Date) -> Option<&Version> {
-        std::iter::once(&self.current)
-            .chain(&self.archived)
-            .find(|version| version.date == Some(date))
+        self.versions().find(|version| version.date == Some(date))
     }
 }
 

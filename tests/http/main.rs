@@ -3,6 +3,7 @@
 
 mod cli;
 mod content_errors;
+mod language;
 mod pages;
 mod snapshots;
 mod socket;

@@ -17,7 +17,7 @@ async fn current_policy_has_the_rendered_date_and_head() {
     assert!(body.contains("<meta name=\"robots\" content=\"noindex,nofollow\">"));
     assert!(body.contains("<link rel=\"canonical\" href=\"http://octoprint.org/privacy\">"));
     assert!(body.contains("This document was last updated on October 20, 2022."));
-    assert!(body.contains("Last updated: October 20, 2022"));
+    assert!(body.contains("Last updated: <time datetime=\"2022-10-20\">October 20, 2022</time>"));
     assert!(
         body.contains("<a href=\"#4-analytics-and-advertising\">4. Analytics and advertising</a>")
     );

@@ -2,7 +2,7 @@
 language-name = Deutsch
 skip-to-content = Zum Inhalt springen
 contents = Inhalt
-last-updated = Zuletzt aktualisiert: { $date }
+last-updated = Zuletzt aktualisiert:
 available-languages = Auch verfügbar auf:
 versions = Alle Fassungen
 versions-title = Fassungen dieser Erklärung
@@ -18,3 +18,10 @@ not-found-back = Zur Liste der Erklärungen
 error-title = Ein Fehler ist aufgetreten
 error-text = Diese Seite kann gerade nicht angezeigt werden. Bitte versuchen Sie es später erneut.
 opt-out-label = Widerspruchsmöglichkeit
+translation-missing = Diese Seite gibt es nicht auf Deutsch. Sie wird auf { $shown ->
+        [en] Englisch
+       *[de] Deutsch
+    } angezeigt.
+translation-current = Zur aktuellen deutschen Fassung
+translation-archived = Zur deutschen Fassung vom { $date } (archiviert, durch die aktuelle Fassung ersetzt)
+translation-archived-undated = Zur archivierten deutschen Fassung

@@ -2,7 +2,7 @@
 language-name = English
 skip-to-content = Skip to content
 contents = Contents
-last-updated = Last updated: { $date }
+last-updated = Last updated:
 available-languages = Also available in:
 versions = All versions
 versions-title = Versions of this policy
@@ -18,3 +18,10 @@ not-found-back = Go to the list of policies
 error-title = Something went wrong
 error-text = This page could not be shown. Please try again later.
 opt-out-label = Opt-out control
+translation-missing = This page is not available in English. It is shown in { $shown ->
+        [de] German
+       *[en] English
+    }.
+translation-current = Read the current version in English
+translation-archived = Read the English version of { $date } (archived, superseded by the current one)
+translation-archived-undated = Read the archived English version

@@ -1,0 +1,329 @@
+//! Which language a visitor gets.
+//!
+//! An explicit `?lang=` wins when the page exists in that language. Otherwise
+//! `Accept-Language` decides, per RFC 9110 §12.5.4: ranges ordered by quality
+//! (ties keep header order), `q=0` meaning "not acceptable", `*` meaning "any"
+//! (the site's default). Each range is matched with RFC 4647 lookup
+//! (`de-AT` → `de`). Malformed entries are skipped; a malformed, absent or
+//! oversized header means "no preference", i.e. the site's default.
+//!
+//! Parsing is `accept-language`'s, matching is `fluent-langneg`'s; this module
+//! adds the RFC's rules those crates leave out (validation, `q=0`, `*`).
+
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::request::Parts;
+use fluent_langneg::{LanguageIdentifier, NegotiationStrategy, negotiate_languages};
+
+use crate::lang::Lang;
+
+/// Headers longer than this are treated as absent: no browser sends one, and
+/// parsing must stay cheap whatever a client sends.
+pub const MAX_HEADER_LEN: usize = 1024;
+/// Only this many ranges are read from a header.
+pub const MAX_RANGES: usize = 32;
+
+/// One acceptable language range from the header.
+#[derive(Clone, Debug, PartialEq)]
+enum Range {
+    Any,
+    Tag(LanguageIdentifier),
+}
+
+/// A visitor's language preferences, parsed once per request. An extractor
+/// that never rejects.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LangPrefs {
+    /// `?lang=`, when it names a language the service speaks.
+    pub explicit: Option<Lang>,
+    /// Acceptable ranges, best first.
+    ranges: Vec<Range>,
+    /// Languages the header marks `q=0`.
+    refused: Vec<Lang>,
+}
+
+impl LangPrefs {
+    /// Preferences from an `Accept-Language` value alone.
+    pub fn from_header(header: Option<&str>) -> Self {
+        let Some(header) = header.filter(|h| h.len() <= MAX_HEADER_LEN) else {
+            return LangPrefs::default();
+        };
+        let mut ranges = Vec::new();
+        let mut refused = Vec::new();
+        let entries = accept_language::parse_with_quality(header);
+        for (range, quality) in entries.into_iter().take(MAX_RANGES) {
+            // The crate reads an unparsable weight as 0; RFC 9110 allows 0 to 1.
+            if !(0.0..=1.0).contains(&quality) || !is_language_range(&range) {
+                continue;
+            }
+            let parsed = if range == "*" {
+                Range::Any
+            } else {
+                match range.parse::<LanguageIdentifier>() {
+                    Ok(tag) => Range::Tag(tag),
+                    Err(_) => continue,
+                }
+            };
+            if quality > 0.0 {
+                ranges.push(parsed);
+            } else if let Range::Tag(tag) = &parsed {
+                // `de;q=0` refuses German; `de-AT;q=0` refuses only a variant we never serve.
+                if tag.region.is_none() && tag.script.is_none() && tag.variants.is_empty() {
+                    refused.extend(lookup(std::slice::from_ref(tag), &Lang::ALL));
+                }
+            }
+        }
+        LangPrefs {
+            explicit: None,
+            ranges,
+            refused,
+        }
+    }
+
+    /// The best of `available` for this visitor; `default` when nothing
+    /// acceptable is available (or `available` is empty).
+    pub fn choose(&self, available: &[Lang], default: Lang) -> Lang {
+        if let Some(explicit) = self.explicit.filter(|l| available.contains(l)) {
+            return explicit;
+        }
+        let fallback = if available.contains(&default) || available.is_empty() {
+            default
+        } else {
+            available[0]
+        };
+        for range in &self.ranges {
+            match range {
+                Range::Any => {
+                    let any = std::iter::once(fallback)
+                        .chain(available.iter().copied())
+                        .find(|lang| !self.refused.contains(lang));
+                    if let Some(lang) = any {
+                        return lang;
+                    }
+                }
+                Range::Tag(tag) => {
+                    if let Some(lang) = lookup(std::slice::from_ref(tag), available)
+                        .into_iter()
+                        .find(|lang| !self.refused.contains(lang))
+                    {
+                        return lang;
+                    }
+                }
+            }
+        }
+        fallback
+    }
+
+    /// The language this visitor would read if we had everything in every
+    /// language: the one to speak to them in when a page lacks it.
+    pub fn preferred(&self, default: Lang) -> Lang {
+        self.explicit
+            .unwrap_or_else(|| self.choose(&Lang::ALL, default))
+    }
+}
+
+/// RFC 4647 lookup of `requested` among `available`.
+fn lookup(requested: &[LanguageIdentifier], available: &[Lang]) -> Option<Lang> {
+    let ids: Vec<LanguageIdentifier> = available
+        .iter()
+        .filter_map(|lang| lang.code().parse().ok())
+        .collect();
+    let best = negotiate_languages(requested, &ids, None, NegotiationStrategy::Lookup);
+    let best = best.first()?.to_string();
+    best.parse().ok()
+}
+
+/// RFC 4647 §2.1 `language-range`: `*` or 1-8 letters, then `-` and 1-8
+/// alphanumerics, repeated.
+fn is_language_range(range: &str) -> bool {
+    if range == "*" {
+        return true;
+    }
+    let mut subtags = range.split('-');
+    let primary_ok = subtags
+        .next()
+        .is_some_and(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()));
+    primary_ok
+        && subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LangPrefs {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Several Accept-Language fields are one list (RFC 9110 §5.3); a value
+        // that is not visible ASCII reads as no preference.
+        let mut joined = String::new();
+        for value in parts.headers.get_all(ACCEPT_LANGUAGE) {
+            let Ok(value) = value.to_str() else {
+                joined.clear();
+                break;
+            };
+            if joined.len() + value.len() > MAX_HEADER_LEN {
+                joined.clear();
+                break;
+            }
+            if !joined.is_empty() {
+                joined.push(',');
+            }
+            joined.push_str(value);
+        }
+        let mut prefs = LangPrefs::from_header(Some(joined.as_str()).filter(|j| !j.is_empty()));
+        prefs.explicit = parts.uri.query().and_then(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "lang")
+                .and_then(|(_, value)| value.parse().ok())
+        });
+        Ok(prefs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use Lang::{De, En};
+
+    const BOTH: [Lang; 2] = [De, En];
+
+    #[test]
+    fn negotiation_table() {
+        // (Accept-Language, available, site default, expected)
+        let cases: &[(Option<&str>, &[Lang], Lang, Lang)] = &[
+            (None, &BOTH, En, En),
+            (None, &BOTH, De, De),
+            (Some(""), &BOTH, En, En),
+            (Some("de"), &BOTH, En, De),
+            (Some("en"), &BOTH, De, En),
+            (Some("de-DE,de;q=0.9,en;q=0.8"), &BOTH, En, De),
+            (Some("de-AT"), &BOTH, En, De),
+            (Some("de-CH"), &BOTH, En, De),
+            (Some("en-GB"), &BOTH, De, En),
+            (Some("en-US,en;q=0.9"), &BOTH, De, En),
+            (Some("DE"), &BOTH, En, De),
+            (Some("De-aT"), &BOTH, En, De),
+            (Some("fr, de;q=0.5"), &BOTH, En, De),
+            (Some("fr"), &BOTH, En, En),
+            (Some("fr"), &BOTH, De, De),
+            (Some("de;q=0, en"), &BOTH, De, En),
+            (Some("de;q=0"), &BOTH, De, De),
+            (Some("*"), &BOTH, En, En),
+            (Some("*"), &BOTH, De, De),
+            (Some("*;q=0.5, de"), &BOTH, En, De),
+            (Some("de;q=0, *"), &BOTH, De, En),
+            (Some("fr, *;q=0.1"), &BOTH, De, De),
+            (Some("en;q=0.5, de;q=0.5"), &BOTH, En, En),
+            (Some("de;q=0.5, en;q=0.5"), &BOTH, En, De),
+            (Some("en;q=0.4, de;q=0.6"), &BOTH, En, De),
+            (Some("en;q=1.0, de;q=0.999"), &BOTH, De, En),
+            (Some("de, de, en"), &BOTH, En, De),
+            (Some("  de ;  q=0.5 ,   en ; q=0.9  "), &BOTH, De, En),
+            (Some("en;q=2, de;q=0.1"), &BOTH, En, De),
+            (Some("en;q=-1, de;q=0.1"), &BOTH, En, De),
+            (Some("en;q=abc, de;q=0.1"), &BOTH, En, De),
+            (Some("<script>, de"), &BOTH, En, De),
+            (Some("123, de"), &BOTH, En, De),
+            (Some("toolongtag, de"), &BOTH, En, De),
+            (Some(",,,de,,,"), &BOTH, En, De),
+            (Some(";q=1, de"), &BOTH, En, De),
+            (Some("de-"), &BOTH, En, En),
+            (Some("zh-Hant-TW, de;q=0.3"), &BOTH, En, De),
+            // A page that exists in fewer languages.
+            (Some("de"), &[En], En, En),
+            (Some("de"), &[En], De, En),
+            (Some("fr, de;q=0.5, en;q=0.3"), &[En], De, En),
+            (None, &[De], En, De),
+            (Some("en"), &[De], En, De),
+            (Some("*"), &[De], En, De),
+            // Nothing available: the default, whatever was asked.
+            (Some("de"), &[], En, En),
+        ];
+        assert!(cases.len() >= 40);
+        for (header, available, default, expected) in cases {
+            let prefs = LangPrefs::from_header(*header);
+            assert_eq!(
+                prefs.choose(available, *default),
+                *expected,
+                "Accept-Language: {header:?}, available {available:?}, default {default:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn oversized_headers_are_absent() {
+        let long = format!("de,{}", "x-y;q=0.1,".repeat(200));
+        assert!(long.len() > MAX_HEADER_LEN);
+        assert_eq!(LangPrefs::from_header(Some(&long)), LangPrefs::default());
+        assert_eq!(LangPrefs::from_header(Some(&long)).choose(&BOTH, En), En);
+    }
+
+    #[test]
+    fn only_the_first_ranges_are_read() {
+        let many = format!("{}de", "fr,".repeat(MAX_RANGES));
+        assert!(many.len() <= MAX_HEADER_LEN);
+        assert_eq!(LangPrefs::from_header(Some(&many)).choose(&BOTH, En), En);
+    }
+
+    #[test]
+    fn explicit_choice_wins_when_available() {
+        let mut prefs = LangPrefs::from_header(Some("de"));
+        prefs.explicit = Some(En);
+        assert_eq!(prefs.choose(&BOTH, De), En);
+        assert_eq!(prefs.preferred(De), En);
+        prefs.explicit = Some(De);
+        assert_eq!(
+            prefs.choose(&[En], En),
+            En,
+            "unavailable: negotiation decides"
+        );
+        assert_eq!(prefs.preferred(En), De);
+    }
+
+    #[test]
+    fn preferred_ignores_what_a_page_has() {
+        let prefs = LangPrefs::from_header(Some("de-DE,de;q=0.9,en;q=0.8"));
+        assert_eq!(prefs.choose(&[En], En), En);
+        assert_eq!(prefs.preferred(En), De);
+    }
+
+    fn lang_subset() -> impl Strategy<Value = Vec<Lang>> {
+        proptest::sample::subsequence(BOTH.to_vec(), 0..=2)
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_picks_an_available_language(
+            header in proptest::option::of(".{0,300}"),
+            available in lang_subset(),
+            default in proptest::sample::select(BOTH.to_vec()),
+        ) {
+            let chosen = LangPrefs::from_header(header.as_deref()).choose(&available, default);
+            prop_assert!(available.contains(&chosen) || (available.is_empty() && chosen == default));
+        }
+
+        #[test]
+        fn well_formed_headers_pick_an_available_language(
+            entries in proptest::collection::vec(
+                ("(de|en|fr|de-AT|en-GB|\\*|[a-z]{2})", proptest::option::of(0u16..=1000)),
+                0..8,
+            ),
+            available in lang_subset(),
+            default in proptest::sample::select(BOTH.to_vec()),
+        ) {
+            let header = entries
+                .iter()
+                .map(|(tag, q)| match q {
+                    Some(q) => format!("{tag};q={}", f32::from(*q) / 1000.0),
+                    None => tag.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let chosen = LangPrefs::from_header(Some(&header)).choose(&available, default);
+            prop_assert!(available.contains(&chosen) || (available.is_empty() && chosen == default));
+        }
+    }
+}
