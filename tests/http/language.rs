@@ -1,7 +1,10 @@
 //! Language negotiation as a visitor meets it: Accept-Language, `?lang=`,
 //! headers, and honest notices where a translation is missing.
 
-use crate::support::{assert_well_formed, get};
+use axum::body::Body;
+use axum::http::Request;
+
+use crate::support::{assert_well_formed, fixture_app, get, send_to};
 
 const OCTOPRINT: (&str, &str) = ("host", "octoprint.org");
 const GERMAN_BROWSER: (&str, &str) = ("accept-language", "de-DE,de;q=0.9,en;q=0.8");
@@ -134,4 +137,21 @@ async fn oversized_accept_language_is_ignored() {
     .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-language"), Some("en"));
+}
+
+#[tokio::test]
+async fn an_english_visitor_on_a_german_only_policy_is_told_in_english() {
+    let request = Request::get("/privacy")
+        .header("host", "example.org")
+        .header("accept-language", "en-GB,en;q=0.9")
+        .body(Body::empty())
+        .expect("request");
+    let reply = send_to(fixture_app(), request).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-language"), Some("de"));
+    assert!(reply.body.contains(
+        "lang=\"en\">This page is not available in English. It is shown in German. <a href=\"/privacy/2020-01-15?lang=en\" hreflang=\"en\">Read the English version of January 15, 2020 (archived, superseded by the current one)</a></p>"
+    ), "{}", reply.body);
+    assert_well_formed(&reply.body);
+    insta::assert_snapshot!("fixture_german_only_english_visitor", reply.body);
 }

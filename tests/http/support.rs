@@ -17,6 +17,15 @@ pub fn app() -> Router {
     router(AppState::new(BUNDLED.clone()))
 }
 
+/// The app on `tests/fixtures/valid/`: a German-default site whose current
+/// policy is German only, for cases the bundled content does not have.
+pub fn fixture_app() -> Router {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    router(AppState::new(
+        content::load(&Source::Dir(dir)).expect("valid fixture"),
+    ))
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -39,7 +48,11 @@ pub async fn get(path: &str, headers: &[(&str, &str)]) -> Reply {
 }
 
 pub async fn send(request: Request<Body>) -> Reply {
-    let response = app().oneshot(request).await.expect("infallible");
+    send_to(app(), request).await
+}
+
+pub async fn send_to(app: Router, request: Request<Body>) -> Reply {
+    let response = app.oneshot(request).await.expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response
