@@ -270,6 +270,7 @@ impl Loader {
             hosts: config.hosts,
             default_lang: config.default_lang,
             services: config.services,
+            cookie_domain: config.cookie_domain,
             policies,
         };
         Some((site, config.default))

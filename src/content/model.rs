@@ -179,7 +179,19 @@ impl Policy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Service {
     pub id: ServiceId,
+    /// How pages name it ("Carbon Ads").
     pub name: String,
+    /// Whether its scripts go into pages now. An inactive service keeps its
+    /// opt-out (older policies still offer it).
+    pub active: bool,
+    /// The opt-out cookie's name; its value is `true`.
+    pub cookie: String,
+    /// HTML the script gate inserts before `</head>` for visitors who allow the service.
+    pub head_html: String,
+    /// HTML the script gate inserts before `</body>`.
+    pub body_html: String,
+    /// Origins its scripts load from (`https://cdn.carbonads.com`).
+    pub origins: Vec<String>,
 }
 
 /// One operator's site: the hosts it answers for and its policies.
@@ -192,6 +204,9 @@ pub struct Site {
     pub hosts: Vec<String>,
     pub default_lang: Lang,
     pub services: BTreeMap<ServiceId, Service>,
+    /// The `Domain` of opt-out cookies, so that sibling hosts (a forum on
+    /// `community.example.org`) see an opt-out set here. None: host-only.
+    pub cookie_domain: Option<String>,
     pub policies: BTreeMap<String, Policy>,
 }
 

@@ -1,9 +1,22 @@
 //! `site.toml`: the hosts a site answers for, its default language and the
 //! third-party services its policies describe. Parsed strictly: an unknown
 //! key is a typo, and a typo must stop start-up rather than be ignored.
+//!
+//! Services come in kinds that know their own script tags, so operators give
+//! settings (a measurement id, a placement), not HTML:
+//!
+//! | kind | settings | injected |
+//! | --- | --- | --- |
+//! | `google-analytics` | `measurement_id` | gtag.js (head) and a first-party init script |
+//! | `carbon` | `serve`, `placement` | carbon.js where the ad goes (end of body) |
+//! | `plausible` | `domain` | script.js (head, deferred) |
+//! | `script` | `script_url`, `position` | one script tag |
+//!
+//! Every kind takes `script_url` to load from elsewhere (a self-hosted copy, a test stub).
 
 use std::collections::BTreeMap;
 
+use askama::filters::Escaper;
 use serde::Deserialize;
 
 use super::Problem;
@@ -18,6 +31,7 @@ struct RawSite {
     default_language: Lang,
     #[serde(default)]
     default: bool,
+    cookie_domain: Option<String>,
     #[serde(default)]
     services: BTreeMap<ServiceId, RawService>,
 }
@@ -26,6 +40,27 @@ struct RawSite {
 #[serde(deny_unknown_fields)]
 struct RawService {
     name: String,
+    #[serde(default = "default_kind")]
+    kind: String,
+    #[serde(default)]
+    active: bool,
+    script_url: Option<String>,
+    position: Option<Position>,
+    measurement_id: Option<String>,
+    serve: Option<String>,
+    placement: Option<String>,
+    domain: Option<String>,
+}
+
+fn default_kind() -> String {
+    "script".to_owned()
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Position {
+    Head,
+    Body,
 }
 
 /// A validated `site.toml`.
@@ -35,8 +70,13 @@ pub struct SiteConfig {
     pub hosts: Vec<String>,
     pub default_lang: Lang,
     pub default: bool,
+    pub cookie_domain: Option<String>,
     pub services: BTreeMap<ServiceId, Service>,
 }
+
+/// The first-party script that starts gtag without an inline script, so
+/// pages work under a CSP without `'unsafe-inline'`.
+pub const GTAG_INIT_PATH: &str = "/static/gtag-init.js";
 
 pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
     let raw: RawSite = toml::from_str(text).map_err(|err| {
@@ -61,11 +101,7 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
     let mut hosts: Vec<String> = Vec::with_capacity(raw.hosts.len());
     for host in &raw.hosts {
         let normalized = normalize_host(host);
-        let valid = !normalized.is_empty()
-            && normalized.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':')
-            });
-        if !valid || normalized != host.trim().to_ascii_lowercase() {
+        if !is_host_name(&normalized) || normalized != host.trim().to_ascii_lowercase() {
             return Err(Problem::at_line(
                 line_of(host),
                 format!(
@@ -81,34 +117,204 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         }
         hosts.push(normalized);
     }
-    let services = raw
-        .services
-        .into_iter()
-        .map(|(id, service)| {
-            let service = Service {
-                id: id.clone(),
-                name: service.name,
-            };
-            (id, service)
-        })
-        .collect();
+    let cookie_domain = match raw.cookie_domain {
+        Some(domain) => {
+            let domain = domain.trim().trim_start_matches('.').to_ascii_lowercase();
+            let covers_a_host = hosts
+                .iter()
+                .any(|host| *host == domain || host.ends_with(&format!(".{domain}")));
+            if !is_host_name(&domain) || !domain.contains('.') || !covers_a_host {
+                return Err(Problem::at_line(
+                    line_of("cookie_domain"),
+                    format!(
+                        "invalid `cookie_domain` `{domain}`: it must be one of `hosts` or a parent domain of one"
+                    ),
+                ));
+            }
+            Some(domain)
+        }
+        None => None,
+    };
+    let mut services = BTreeMap::new();
+    for (id, raw_service) in raw.services {
+        let section = format!("[services.{id}]");
+        let service = build_service(&id, raw_service).map_err(|reason| {
+            Problem::at_line(line_of(&section), format!("{section}: {reason}"))
+        })?;
+        services.insert(id, service);
+    }
     Ok(SiteConfig {
         name: raw.name.trim().to_owned(),
         hosts,
         default_lang: raw.default_language,
         default: raw.default,
+        cookie_domain,
         services,
     })
+}
+
+fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'))
+}
+
+/// Turns a service's settings into the tags the script gate injects.
+fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
+    let allowed: &[&str] = match raw.kind.as_str() {
+        "google-analytics" => &["measurement_id"],
+        "carbon" => &["serve", "placement"],
+        "plausible" => &["domain"],
+        "script" => &["position"],
+        other => {
+            return Err(format!(
+                "unknown kind `{other}` (known: google-analytics, carbon, plausible, script)"
+            ));
+        }
+    };
+    for (field, present) in [
+        ("measurement_id", raw.measurement_id.is_some()),
+        ("serve", raw.serve.is_some()),
+        ("placement", raw.placement.is_some()),
+        ("domain", raw.domain.is_some()),
+        ("position", raw.position.is_some()),
+    ] {
+        if present && !allowed.contains(&field) {
+            return Err(format!("`{field}` does not apply to kind `{}`", raw.kind));
+        }
+    }
+    let required = |field: &str, value: Option<String>| {
+        value
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
+            .ok_or_else(|| {
+                format!(
+                    "kind `{}` needs `{field}` (printable ASCII, no quotes)",
+                    raw.kind
+                )
+            })
+    };
+    let script_url = |default: String| -> Result<url::Url, String> {
+        let text = raw.script_url.clone().unwrap_or(default);
+        let url = url::Url::parse(&text)
+            .map_err(|err| format!("invalid `script_url` `{text}`: {err}"))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+            return Err(format!(
+                "`script_url` `{text}` must be an absolute http(s) URL"
+            ));
+        }
+        Ok(url)
+    };
+
+    let mut head = Vec::new();
+    let mut body = Vec::new();
+    let mut cookie = format!("{id}-disable");
+    let url = match raw.kind.as_str() {
+        "google-analytics" => {
+            let measurement_id = required("measurement_id", raw.measurement_id.clone())?;
+            if !measurement_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(format!("invalid `measurement_id` `{measurement_id}`"));
+            }
+            let mut url = script_url("https://www.googletagmanager.com/gtag/js".to_owned())?;
+            url.query_pairs_mut().append_pair("id", &measurement_id);
+            head.push(script_tag(&url, &[("async", None)]));
+            // First-party; `{base}` is replaced by the base path per request.
+            head.push(format!(
+                "<script src=\"{{base}}{GTAG_INIT_PATH}\" data-measurement-id=\"{measurement_id}\"></script>"
+            ));
+            // The convention of Google's own opt-out snippet, which gtag.js honours.
+            cookie = format!("ga-disable-{measurement_id}");
+            url
+        }
+        "carbon" => {
+            let serve = required("serve", raw.serve.clone())?;
+            let placement = required("placement", raw.placement.clone())?;
+            let mut url = script_url("https://cdn.carbonads.com/carbon.js".to_owned())?;
+            url.query_pairs_mut()
+                .append_pair("serve", &serve)
+                .append_pair("placement", &placement);
+            body.push(script_tag(
+                &url,
+                &[("async", None), ("id", Some("_carbonads_js"))],
+            ));
+            url
+        }
+        "plausible" => {
+            let domain = required("domain", raw.domain.clone())?;
+            let url = script_url("https://plausible.io/js/script.js".to_owned())?;
+            head.push(script_tag(
+                &url,
+                &[("defer", None), ("data-domain", Some(&domain))],
+            ));
+            url
+        }
+        _ => {
+            let Some(text) = raw.script_url.clone() else {
+                return Err("kind `script` needs `script_url`".to_owned());
+            };
+            let url = script_url(text)?;
+            let tag = script_tag(&url, &[("async", None)]);
+            match raw.position.unwrap_or(Position::Head) {
+                Position::Head => head.push(tag),
+                Position::Body => body.push(tag),
+            }
+            url
+        }
+    };
+    if raw.name.trim().is_empty() {
+        return Err("`name` is empty".to_owned());
+    }
+    Ok(Service {
+        id: id.clone(),
+        name: raw.name.trim().to_owned(),
+        active: raw.active,
+        cookie,
+        head_html: head.concat(),
+        body_html: body.concat(),
+        origins: vec![url.origin().ascii_serialization()],
+    })
+}
+
+/// `<script src="…" async id="…"></script>`, every value HTML-escaped.
+fn script_tag(url: &url::Url, attributes: &[(&str, Option<&str>)]) -> String {
+    let mut tag = String::from("<script src=\"");
+    tag.push_str(&escape(url.as_str()));
+    tag.push('"');
+    for (name, value) in attributes {
+        tag.push(' ');
+        tag.push_str(name);
+        if let Some(value) = value {
+            tag.push_str("=\"");
+            tag.push_str(&escape(value));
+            tag.push('"');
+        }
+    }
+    tag.push_str("></script>");
+    tag
+}
+
+fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    // Writing to a String cannot fail.
+    let _ = askama::filters::Html.write_escaped_str(&mut out, value);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const BASE: &str =
+        "name = \"x\"\nhosts = [\"x.org\", \"www.x.org\"]\ndefault_language = \"en\"\n";
+
     #[test]
     fn parses_a_site() {
         let site = parse(
-            "name = \"OctoPrint\"\nhosts = [\"octoprint.org\", \"www.octoprint.org\"]\ndefault_language = \"en\"\ndefault = true\n[services.ga]\nname = \"Google Analytics\"\n",
+            "name = \"OctoPrint\"\nhosts = [\"octoprint.org\", \"www.octoprint.org\"]\ndefault_language = \"en\"\ndefault = true\n[services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\nmeasurement_id = \"G-TEST123\"\n",
         )
         .expect("valid");
         assert_eq!(site.hosts, ["octoprint.org", "www.octoprint.org"]);
@@ -117,12 +323,58 @@ mod tests {
         assert_eq!(site.services.len(), 1);
     }
 
+    fn service(toml: &str) -> Service {
+        let site = parse(&format!("{BASE}{toml}")).expect("valid");
+        site.services.into_values().next().expect("one service")
+    }
+
+    #[test]
+    fn service_kinds_build_their_tags() {
+        let ga = service(
+            "[services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\nmeasurement_id = \"G-ABC123\"\n",
+        );
+        assert_eq!(ga.cookie, "ga-disable-G-ABC123");
+        assert!(!ga.active);
+        assert_eq!(
+            ga.head_html,
+            "<script src=\"https://www.googletagmanager.com/gtag/js?id=G-ABC123\" async></script><script src=\"{base}/static/gtag-init.js\" data-measurement-id=\"G-ABC123\"></script>"
+        );
+        assert_eq!(ga.origins, ["https://www.googletagmanager.com"]);
+
+        let carbon = service(
+            "[services.carbon]\nname = \"Carbon Ads\"\nkind = \"carbon\"\nserve = \"CKYI\"\nplacement = \"x&y\"\nactive = true\n",
+        );
+        assert_eq!(carbon.cookie, "carbon-disable");
+        assert!(carbon.active);
+        assert_eq!(carbon.head_html, "");
+        assert_eq!(
+            carbon.body_html,
+            "<script src=\"https://cdn.carbonads.com/carbon.js?serve=CKYI&#38;placement=x%26y\" async id=\"_carbonads_js\"></script>"
+        );
+
+        let plausible = service(
+            "[services.plausible]\nname = \"Plausible\"\nkind = \"plausible\"\ndomain = \"x.org\"\nscript_url = \"http://127.0.0.1:9/js/script.js\"\n",
+        );
+        assert_eq!(
+            plausible.head_html,
+            "<script src=\"http://127.0.0.1:9/js/script.js\" defer data-domain=\"x.org\"></script>"
+        );
+        assert_eq!(plausible.origins, ["http://127.0.0.1:9"]);
+
+        let custom = service(
+            "[services.chat]\nname = \"Chat\"\nscript_url = \"https://chat.example/w.js\"\nposition = \"body\"\n",
+        );
+        assert_eq!(
+            custom.body_html,
+            "<script src=\"https://chat.example/w.js\" async></script>"
+        );
+    }
+
     #[test]
     fn errors_name_the_line() {
-        let base = "name = \"x\"\nhosts = [\"x.org\"]\ndefault_language = \"en\"\n";
         for (text, line, needle) in [
             (
-                format!("{base}colour = \"red\"\n"),
+                format!("{BASE}colour = \"red\"\n"),
                 4,
                 "unknown field `colour`",
             ),
@@ -153,14 +405,63 @@ mod tests {
                 "listed twice",
             ),
             (
-                format!("{base}[services.GA]\nname = \"x\"\n"),
+                format!("{BASE}[services.GA]\nname = \"x\"\n"),
                 4,
                 "invalid service id",
             ),
             (
-                format!("{base}[services.ga]\nnam = \"x\"\n"),
+                format!("{BASE}[services.ga]\nnam = \"x\"\n"),
                 5,
                 "unknown field `nam`",
+            ),
+            (
+                format!("{BASE}[services.ga]\nname = \"x\"\nkind = \"adsense\"\n"),
+                4,
+                "unknown kind `adsense`",
+            ),
+            (
+                format!("{BASE}[services.ga]\nname = \"x\"\nkind = \"google-analytics\"\n"),
+                4,
+                "needs `measurement_id`",
+            ),
+            (
+                format!(
+                    "{BASE}[services.ga]\nname = \"x\"\nkind = \"google-analytics\"\nmeasurement_id = \"G\\\"><script>\"\n"
+                ),
+                4,
+                "needs `measurement_id`",
+            ),
+            (
+                format!("{BASE}[services.c]\nname = \"x\"\nkind = \"carbon\"\nserve = \"a\"\n"),
+                4,
+                "needs `placement`",
+            ),
+            (
+                format!(
+                    "{BASE}[services.c]\nname = \"x\"\nkind = \"carbon\"\nserve = \"a\"\nplacement = \"b\"\ndomain = \"x\"\n"
+                ),
+                4,
+                "`domain` does not apply",
+            ),
+            (
+                format!("{BASE}[services.s]\nname = \"x\"\n"),
+                4,
+                "needs `script_url`",
+            ),
+            (
+                format!("{BASE}[services.s]\nname = \"x\"\nscript_url = \"javascript:alert(1)\"\n"),
+                4,
+                "absolute http(s) URL",
+            ),
+            (
+                format!("{BASE}[services.s]\nname = \"x\"\nscript_url = \"/local.js\"\n"),
+                4,
+                "invalid `script_url`",
+            ),
+            (
+                format!("{BASE}cookie_domain = \"evil.example\"\n"),
+                4,
+                "invalid `cookie_domain`",
             ),
             ("name = \"x\"\n".to_owned(), 1, "missing field"),
             ("name = \n".to_owned(), 1, ""),
@@ -169,5 +470,11 @@ mod tests {
             assert_eq!(problem.line, Some(line), "{text:?}: {problem:?}");
             assert!(problem.reason.contains(needle), "{text:?}: {problem:?}");
         }
+    }
+
+    #[test]
+    fn cookie_domain_may_be_a_parent_of_a_host() {
+        let site = parse(&format!("{BASE}cookie_domain = \".X.org\"\n")).expect("valid");
+        assert_eq!(site.cookie_domain.as_deref(), Some("x.org"));
     }
 }
