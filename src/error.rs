@@ -4,9 +4,13 @@
 //! Start-up errors (bad content, bad configuration) are a different tier:
 //! they stop the process with `file:line: reason` and never reach here.
 
+use std::sync::Arc;
+
 use axum::response::{IntoResponse, Response};
 
-use crate::pages::{self, PageContext};
+use crate::content::Site;
+use crate::negotiate::LangPrefs;
+use crate::pages::{self, AppState, PageContext};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -14,6 +18,10 @@ pub enum AppError {
     /// site's own styled page, in the visitor's language.
     #[error("not found")]
     NotFound(PageContext),
+    /// 403 Forbidden: an opt-in that does not provably come from the site's
+    /// own pages (it would re-enable tracking on someone else's say-so).
+    #[error("forbidden")]
+    Forbidden(PageContext),
     /// 500 Internal Server Error: a template failed to render. The details
     /// are logged; the visitor sees a generic page, never the error.
     #[error("rendering failed: {source}")]
@@ -27,10 +35,21 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::NotFound(context) => pages::not_found_page(&context).into_response(),
+            AppError::Forbidden(context) => pages::forbidden_page(&context).into_response(),
             AppError::Render { context, source } => {
                 tracing::error!(error = %source, "failed to render a page");
                 pages::error_page(&context).into_response()
             }
         }
+    }
+}
+
+impl AppError {
+    pub fn not_found(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
+        AppError::NotFound(PageContext::new(state, site, prefs))
+    }
+
+    pub fn forbidden(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
+        AppError::Forbidden(PageContext::new(state, site, prefs))
     }
 }

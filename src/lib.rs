@@ -7,8 +7,10 @@
 //! around the chosen document. [`server::router`] assembles routes and layers.
 
 mod assets;
+pub mod consent;
 pub mod content;
 mod error;
+pub mod gate;
 mod i18n;
 pub mod lang;
 pub mod negotiate;

@@ -13,12 +13,13 @@ use askama::Template;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header::{CONTENT_LANGUAGE, HOST, VARY};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use crate::content::{Document, Library, Policy, Segment, Site, Version};
+use crate::consent::{Consent, ServiceState};
+use crate::content::{Document, Library, OptOutControl, Policy, Segment, ServiceId, Site, Version};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::lang::Lang;
@@ -67,6 +68,13 @@ pub struct PageContext {
     pub site: Arc<Site>,
     pub lang: Lang,
     pub base: Arc<str>,
+}
+
+impl PageContext {
+    /// The frame for a page in the visitor's preferred language.
+    pub fn new(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
+        context(state, site.clone(), prefs.preferred(site.default_lang))
+    }
 }
 
 /// The frame's data as templates see it.
@@ -163,6 +171,12 @@ impl IntoResponse for Page {
 struct PolicyPage<'a> {
     chrome: Chrome<'a>,
     doc: &'a Document,
+    lead: Vec<Part<'a>>,
+    body: Vec<Part<'a>>,
+    /// One hidden form per service and action, which the controls' buttons submit.
+    consent_forms: Vec<ConsentForm<'a>>,
+    /// "Saved: … is now disabled", after a form post came back here.
+    confirmation: Option<String>,
     canonical: String,
     translations: Vec<TranslationLink>,
     /// Absolute URL for `hreflang="x-default"`: the page without `?lang=`.
@@ -174,6 +188,30 @@ struct PolicyPage<'a> {
     translation_notice: Option<TranslationNotice>,
     has_versions: bool,
     versions_href: String,
+}
+
+/// A piece of a document as this visitor sees it.
+enum Part<'a> {
+    Html(&'a str),
+    Control(ControlView<'a>),
+}
+
+/// An opt-out control in its visitor's state. Both states are in the page,
+/// one `hidden`, so that consent.js can switch them without a reload.
+struct ControlView<'a> {
+    service: &'a ServiceId,
+    /// The policy's own wording ("Disable Carbon Ads").
+    label_html: &'a str,
+    allowed: bool,
+    /// Undo-able here (an opt-out cookie), rather than blocked by GPC.
+    can_enable: bool,
+    disabled_text: String,
+}
+
+struct ConsentForm<'a> {
+    service: &'a ServiceId,
+    action: &'static str,
+    return_to: &'a str,
 }
 
 struct TranslationLink {
@@ -229,6 +267,12 @@ struct LanguageEntry {
 #[derive(Template)]
 #[template(path = "not_found.html")]
 struct NotFoundPage<'a> {
+    chrome: Chrome<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "forbidden.html")]
+struct ForbiddenPage<'a> {
     chrome: Chrome<'a>,
 }
 
@@ -305,9 +349,10 @@ pub async fn current_policy(
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
     Path(slug): Path<String>,
+    request: PageRequest,
 ) -> Result<Page, AppError> {
     let policy = find_policy(&state, &site, &prefs, &slug)?;
-    policy_page(&state, &site, policy, &policy.current, &prefs)
+    policy_page(&state, &site, policy, &policy.current, &prefs, &request)
 }
 
 /// `GET /{policy}/{version}`: a version by its date (`2018-05-22`).
@@ -316,13 +361,14 @@ pub async fn policy_version(
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
     Path((slug, version)): Path<(String, String)>,
+    request: PageRequest,
 ) -> Result<Page, AppError> {
     let policy = find_policy(&state, &site, &prefs, &slug)?;
     let version = Date::parse(&version, format_description!("[year]-[month]-[day]"))
         .ok()
         .and_then(|date| policy.version(date))
         .ok_or_else(|| not_found(&state, &site, &prefs))?;
-    policy_page(&state, &site, policy, version, &prefs)
+    policy_page(&state, &site, policy, version, &prefs, &request)
 }
 
 /// `GET /{policy}/versions`: every version, newest first.
@@ -389,11 +435,87 @@ fn find_policy<'a>(
 }
 
 fn not_found(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> AppError {
-    AppError::NotFound(context(
-        state,
-        site.clone(),
-        prefs.preferred(site.default_lang),
-    ))
+    AppError::not_found(state, site, prefs)
+}
+
+/// What a policy page needs from the request beyond site and language: the
+/// consent headers and the path to return to after a form post.
+pub struct PageRequest {
+    headers: HeaderMap,
+    /// Path and query as the visitor requested them, under the base path.
+    return_to: String,
+    /// `optout=<id>` / `optin=<id>` after a form post.
+    confirmation: Option<(bool, String)>,
+}
+
+impl FromRequestParts<AppState> for PageRequest {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let mut confirmation = None;
+        let mut kept = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "optout" => confirmation = Some((true, value.into_owned())),
+                "optin" => confirmation = Some((false, value.into_owned())),
+                _ => {
+                    kept.append_pair(&key, &value);
+                }
+            }
+        }
+        let kept = kept.finish();
+        let path = format!("{}{}", state.base_path, parts.uri.path());
+        let return_to = if kept.is_empty() {
+            path
+        } else {
+            format!("{path}?{kept}")
+        };
+        Ok(PageRequest {
+            headers: parts.headers.clone(),
+            return_to,
+            confirmation,
+        })
+    }
+}
+
+/// The document's segments as this visitor sees them.
+fn parts<'a>(segments: &'a [Segment], site: &Site, consent: &Consent, tr: Tr) -> Vec<Part<'a>> {
+    segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Html(html) => Part::Html(html),
+            Segment::OptOut(control) => Part::Control(control_view(control, site, consent, tr)),
+        })
+        .collect()
+}
+
+fn control_view<'a>(
+    control: &'a OptOutControl,
+    site: &Site,
+    consent: &Consent,
+    tr: Tr,
+) -> ControlView<'a> {
+    let name = site
+        .services
+        .get(&control.service)
+        .map_or(control.service.as_str(), |s| s.name.as_str());
+    let state = consent.state(&control.service);
+    let message = if state == ServiceState::Blocked {
+        "consent-blocked"
+    } else {
+        "consent-disabled"
+    };
+    ControlView {
+        service: &control.service,
+        label_html: &control.label_html,
+        allowed: state == ServiceState::Allowed,
+        can_enable: state != ServiceState::Blocked,
+        disabled_text: tr.with(&[("service", name)], message),
+    }
 }
 
 fn policy_page(
@@ -402,8 +524,33 @@ fn policy_page(
     policy: &Policy,
     version: &Version,
     prefs: &LangPrefs,
+    request: &PageRequest,
 ) -> Result<Page, AppError> {
     let doc = pick(version, prefs, site);
+    let consent = Consent::read(&request.headers, site);
+    let tr = Tr(doc.lang);
+    let mut services: Vec<&ServiceId> = doc.opt_outs().map(|c| &c.service).collect();
+    services.sort();
+    services.dedup();
+    let consent_forms = services
+        .into_iter()
+        .flat_map(|service| {
+            ["optout", "optin"].map(|action| ConsentForm {
+                service,
+                action,
+                return_to: &request.return_to,
+            })
+        })
+        .collect();
+    let confirmation = request.confirmation.as_ref().and_then(|(opted_out, id)| {
+        let service = site.services.get(&id.parse::<ServiceId>().ok()?)?;
+        let message = if *opted_out {
+            "consent-saved-optout"
+        } else {
+            "consent-saved-optin"
+        };
+        Some(tr.with(&[("service", service.name.as_str())], message))
+    });
     let context = context(state, site.clone(), doc.lang);
     let urls = Urls {
         base: &state.base_path,
@@ -433,6 +580,10 @@ fn policy_page(
     let page = PolicyPage {
         chrome: Chrome::new(&context),
         doc,
+        lead: parts(&doc.lead, site, &consent, tr),
+        body: parts(&doc.body, site, &consent, tr),
+        consent_forms,
+        confirmation,
         canonical: format!("{origin}{path}{canonical_query}"),
         translations,
         default_alternate: format!("{origin}{path}"),
@@ -491,6 +642,20 @@ pub fn not_found_page(context: &PageContext) -> Page {
     .unwrap_or_else(|_| Tr(context.lang).get("not-found-title"));
     Page {
         status: StatusCode::NOT_FOUND,
+        lang: context.lang,
+        html,
+    }
+}
+
+/// The 403 page.
+pub fn forbidden_page(context: &PageContext) -> Page {
+    let html = ForbiddenPage {
+        chrome: Chrome::new(context),
+    }
+    .render()
+    .unwrap_or_else(|_| Tr(context.lang).get("forbidden-title"));
+    Page {
+        status: StatusCode::FORBIDDEN,
         lang: context.lang,
         html,
     }

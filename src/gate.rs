@@ -1,0 +1,404 @@
+//! The script gate: a tower [`Layer`] that puts a site's third-party scripts
+//! into HTML responses only for visitors who have not opted out of them.
+//!
+//! It is public API: an operator's own axum app can wrap its pages with
+//! [`ScriptGateLayer`] and get the same guarantee as the policy pages. For each
+//! HTML response it
+//!
+//! - inserts `consent.js` (opt-out functions such as `window.gaOptout()`),
+//! - inserts each active service's tags, unless the visitor opted out of it
+//!   (cookie) or sends `Sec-GPC: 1`,
+//! - removes elements the page marks `data-service="<id>"` (an embed, a
+//!   `preconnect` hint) for services the visitor opted out of,
+//! - refreshes the visitor's opt-out cookies (browsers cap them at 400 days),
+//! - adds `Vary: Cookie, Sec-GPC`.
+//!
+//! The layer is glue around [`rewrite`], a pure function. It decides before
+//! it reads: status, media type, encoding; then a bounded read. On any
+//! failure it logs and passes the original response on. Put it inside
+//! compression: it leaves compressed bodies alone.
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::http::header::{
+    CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, SET_COOKIE, VARY,
+};
+use axum::http::{HeaderValue, Method, Request, Response, StatusCode};
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use lol_html::html_content::ContentType;
+use lol_html::{RewriteStrSettings, element, end, end_tag};
+use tower::{Layer, Service};
+
+use crate::consent::{Consent, CookieScope};
+use crate::content::{Library, ServiceId, Site};
+
+/// Bodies larger than this are passed on unchanged (and logged).
+pub const MAX_GATED_BODY: usize = 4 * 1024 * 1024;
+
+/// What to change in one HTML document for one visitor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Injection {
+    /// Inserted before `</head>`.
+    pub head: String,
+    /// Inserted before `</body>`.
+    pub body: String,
+    /// Elements with `data-service="<id>"` for these ids are removed.
+    pub remove: BTreeSet<ServiceId>,
+}
+
+impl Injection {
+    /// The injection for `site` and a visitor in `consent`, with first-party
+    /// URLs under `base_path`.
+    pub fn for_visitor(site: &Site, consent: &Consent, base_path: &str) -> Self {
+        let services: Vec<String> = site
+            .services
+            .values()
+            .map(|service| format!("{}:{}", service.id, service.cookie))
+            .collect();
+        let mut head = format!(
+            "<script src=\"{base_path}/static/consent.js\" data-base=\"{base_path}\" data-services=\"{}\" defer></script>",
+            services.join(" ")
+        );
+        let mut body = String::new();
+        let mut remove = BTreeSet::new();
+        for service in site.services.values() {
+            if !consent.allows(&service.id) {
+                remove.insert(service.id.clone());
+            } else if service.active {
+                head.push_str(&service.head_html.replace("{base}", base_path));
+                body.push_str(&service.body_html);
+            }
+        }
+        Injection { head, body, remove }
+    }
+}
+
+/// Applies `injection` to an HTML document.
+pub fn rewrite(
+    html: &[u8],
+    injection: &Injection,
+) -> Result<Vec<u8>, lol_html::errors::RewritingError> {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    // End-tag handlers must own what they use, hence the shared cells.
+    let head_done = Rc::new(Cell::new(false));
+    let body_done = Rc::new(Cell::new(false));
+    let head_html: Rc<str> = Rc::from(injection.head.as_str());
+    let body_html: Rc<str> = Rc::from(injection.body.as_str());
+    let mut output = Vec::with_capacity(html.len() + head_html.len() + body_html.len());
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("[data-service]", |el| {
+            let marked = el.get_attribute("data-service").unwrap_or_default();
+            if marked
+                .split_whitespace()
+                .filter_map(|id| id.parse::<ServiceId>().ok())
+                .any(|id| injection.remove.contains(&id))
+            {
+                el.remove();
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("head", |el| {
+            let (done, html) = (head_done.clone(), head_html.clone());
+            // Elements that cannot have content have no end tag to wait for.
+            let _ = el.on_end_tag(end_tag!(move |end| {
+                if !done.replace(true) {
+                    end.before(&html, ContentType::Html);
+                }
+                Ok(())
+            }));
+            Ok(())
+        }))
+        .append_element_content_handler(element!("body", |el| {
+            // A document without `</head>` gets the head part at the start of the body.
+            if !head_done.replace(true) {
+                el.prepend(&head_html, ContentType::Html);
+            }
+            let (done, html) = (body_done.clone(), body_html.clone());
+            let _ = el.on_end_tag(end_tag!(move |end| {
+                if !done.replace(true) {
+                    end.before(&html, ContentType::Html);
+                }
+                Ok(())
+            }));
+            Ok(())
+        }))
+        .append_document_content_handler(end!(|end| {
+            // No `</body>` (or no `<head>`/`<body>` at all): append what is left.
+            if !head_done.replace(true) {
+                end.append(&head_html, ContentType::Html);
+            }
+            if !body_done.replace(true) {
+                end.append(&body_html, ContentType::Html);
+            }
+            Ok(())
+        }));
+    let mut rewriter = lol_html::HtmlRewriter::new(settings.into(), |chunk: &[u8]| {
+        output.extend_from_slice(chunk)
+    });
+    rewriter.write(html)?;
+    rewriter.end()?;
+    Ok(output)
+}
+
+/// The script gate as a [`Layer`]. Sites are chosen by `Host`, as for pages.
+#[derive(Clone)]
+pub struct ScriptGateLayer {
+    library: Arc<Library>,
+    base_path: Arc<str>,
+}
+
+impl ScriptGateLayer {
+    /// `base_path` is where the policy router is mounted (`""` at the root,
+    /// `"/legal"` when nested): `consent.js` and the opt-out endpoints live there.
+    pub fn new(library: Arc<Library>, base_path: impl Into<Arc<str>>) -> Self {
+        ScriptGateLayer {
+            library,
+            base_path: base_path.into(),
+        }
+    }
+}
+
+impl<S> Layer<S> for ScriptGateLayer {
+    type Service = ScriptGate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ScriptGate {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`ScriptGateLayer`] wraps around an inner one.
+#[derive(Clone)]
+pub struct ScriptGate<S> {
+    inner: S,
+    layer: ScriptGateLayer,
+}
+
+/// Marks a response the gate has handled, so that a gate around a gate
+/// (the policy router nested in an operator's gated app) does nothing twice.
+#[derive(Clone, Copy, Debug)]
+struct Gated;
+
+impl<S, B> Service<Request<B>> for ScriptGate<S>
+where
+    S: Service<Request<B>, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let host = request
+            .headers()
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().host());
+        let site = self.layer.library.site_for_host(host).clone();
+        let consent = Consent::read(request.headers(), &site);
+        let head_request = request.method() == Method::HEAD;
+        let base_path = self.layer.base_path.clone();
+        // The clone that was polled ready is the one that must be called.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let response = inner.call(request).await?;
+            Ok(gate(response, &site, &consent, &base_path, head_request).await)
+        })
+    }
+}
+
+async fn gate(
+    mut response: Response<Body>,
+    site: &Site,
+    consent: &Consent,
+    base_path: &str,
+    head_request: bool,
+) -> Response<Body> {
+    if response.extensions().get::<Gated>().is_some() || !is_html(&response) {
+        return response;
+    }
+    response.extensions_mut().insert(Gated);
+    let headers = response.headers_mut();
+    headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
+    refresh_opt_outs(headers, site, consent);
+    let status = response.status();
+    let encoded = response
+        .headers()
+        .get(CONTENT_ENCODING)
+        .is_some_and(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if head_request
+        || encoded
+        || status.is_informational()
+        || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
+    {
+        return response;
+    }
+    let too_large = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|length| length > MAX_GATED_BODY);
+    if too_large {
+        tracing::warn!("HTML response too large to gate; passed on unchanged");
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let html = match read_bounded(body).await {
+        Ok(html) => html,
+        Err(original) => {
+            tracing::warn!("HTML response unreadable or too large to gate; passed on unchanged");
+            return Response::from_parts(parts, original);
+        }
+    };
+    let injection = Injection::for_visitor(site, consent, base_path);
+    match rewrite(&html, &injection) {
+        Ok(rewritten) => {
+            parts.headers.remove(CONTENT_LENGTH);
+            // The body changed, so any validator computed for it no longer holds.
+            parts.headers.remove(ETAG);
+            Response::from_parts(parts, Body::from(rewritten))
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot rewrite HTML; passed on unchanged");
+            Response::from_parts(parts, Body::from(html))
+        }
+    }
+}
+
+fn is_html(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/html"))
+}
+
+/// Re-sets each opt-out cookie the visitor sent, for another 400 days.
+fn refresh_opt_outs(headers: &mut axum::http::HeaderMap, site: &Site, consent: &Consent) {
+    let scope = CookieScope {
+        domain: site.cookie_domain.as_deref(),
+        secure: false,
+    };
+    for id in consent.opt_out_cookies() {
+        if let Some(service) = site.services.get(id)
+            && let Ok(value) = HeaderValue::from_str(&scope.opt_out(service).to_string())
+        {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+}
+
+/// Reads at most [`MAX_GATED_BODY`] bytes. On overflow or a body error, the
+/// bytes read so far and the rest of the stream are handed back as one body.
+async fn read_bounded(mut body: Body) -> Result<Bytes, Body> {
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0;
+    loop {
+        match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    total += data.len();
+                    chunks.push(data);
+                    if total > MAX_GATED_BODY {
+                        let read = futures_util::stream::iter(
+                            chunks.into_iter().map(Ok::<_, axum::Error>),
+                        );
+                        return Err(Body::from_stream(read.chain(body.into_data_stream())));
+                    }
+                }
+            }
+            Some(Err(err)) => {
+                tracing::warn!(error = %err, "body error while gating");
+                let read = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, axum::Error>));
+                return Err(Body::from_stream(read));
+            }
+        }
+    }
+    Ok(chunks.concat().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn injection(remove: &[&str]) -> Injection {
+        Injection {
+            head: "<script src=\"/h.js\"></script>".to_owned(),
+            body: "<script src=\"/b.js\"></script>".to_owned(),
+            remove: remove.iter().map(|id| id.parse().expect("id")).collect(),
+        }
+    }
+
+    fn rewritten(html: &str, injection: &Injection) -> String {
+        String::from_utf8(rewrite(html.as_bytes(), injection).expect("rewrites")).expect("utf-8")
+    }
+
+    #[test]
+    fn injects_before_head_and_body_end() {
+        assert_eq!(
+            rewritten(
+                "<html><head><title>t</title></head><body><p>x</p></body></html>",
+                &injection(&[])
+            ),
+            "<html><head><title>t</title><script src=\"/h.js\"></script></head><body><p>x</p><script src=\"/b.js\"></script></body></html>"
+        );
+    }
+
+    #[test]
+    fn documents_without_closing_tags_still_get_everything_once() {
+        for (html, expected) in [
+            (
+                "<html><body><p>x</p></body></html>",
+                "<html><body><script src=\"/h.js\"></script><p>x</p><script src=\"/b.js\"></script></body></html>",
+            ),
+            (
+                "<!doctype html><title>t</title><p>x",
+                "<!doctype html><title>t</title><p>x<script src=\"/h.js\"></script><script src=\"/b.js\"></script>",
+            ),
+            (
+                "",
+                "<script src=\"/h.js\"></script><script src=\"/b.js\"></script>",
+            ),
+        ] {
+            assert_eq!(rewritten(html, &injection(&[])), expected, "{html}");
+        }
+    }
+
+    #[test]
+    fn removes_marked_elements_of_opted_out_services() {
+        let html = "<head><link rel=\"preconnect\" href=\"https://cdn.carbonads.com\" data-service=\"carbon\"><link rel=\"dns-prefetch\" href=\"https://x\" data-service=\"ga\"></head><body><div data-service=\"carbon\"><script src=\"https://cdn.carbonads.com/carbon.js\"></script></div><p data-service=\"other\">keep</p></body>";
+        assert_eq!(
+            rewritten(html, &injection(&["carbon"])),
+            "<head><link rel=\"dns-prefetch\" href=\"https://x\" data-service=\"ga\"><script src=\"/h.js\"></script></head><body><p data-service=\"other\">keep</p><script src=\"/b.js\"></script></body>"
+        );
+    }
+
+    #[test]
+    fn markers_in_text_and_comments_are_not_tags() {
+        let html = "<body><!-- </body> --><pre>&lt;/body&gt;</pre><script>var s = \"</body>\";</script></body>";
+        let out = rewritten(html, &injection(&[]));
+        assert_eq!(out.matches("/b.js").count(), 1);
+        assert!(
+            out.ends_with("<script src=\"/b.js\"></script></body>"),
+            "{out}"
+        );
+    }
+}
