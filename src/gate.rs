@@ -184,6 +184,41 @@ pub struct ScriptGate<S> {
     layer: ScriptGateLayer,
 }
 
+/// Attached by handlers whose HTML they rendered themselves: where its
+/// `</head>` and `</body>` are (byte offsets), and a promise that it holds no
+/// `data-service` elements (policy content is sanitised, templates have none).
+/// The gate then splices its tags in without parsing the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownLayout {
+    pub head_end: usize,
+    pub body_end: usize,
+}
+
+impl KnownLayout {
+    /// The layout of a document the caller rendered, if it has both closing tags in order.
+    pub fn of(html: &str) -> Option<Self> {
+        let head_end = html.find("</head>")?;
+        let body_end = html.rfind("</body>")?;
+        (head_end < body_end).then_some(KnownLayout { head_end, body_end })
+    }
+
+    fn splice(self, html: &[u8], injection: &Injection) -> Option<Vec<u8>> {
+        if self.body_end > html.len()
+            || !html[self.head_end..].starts_with(b"</head>")
+            || !html[self.body_end..].starts_with(b"</body>")
+        {
+            return None;
+        }
+        let mut out = Vec::with_capacity(html.len() + injection.head.len() + injection.body.len());
+        out.extend_from_slice(&html[..self.head_end]);
+        out.extend_from_slice(injection.head.as_bytes());
+        out.extend_from_slice(&html[self.head_end..self.body_end]);
+        out.extend_from_slice(injection.body.as_bytes());
+        out.extend_from_slice(&html[self.body_end..]);
+        Some(out)
+    }
+}
+
 /// Marks a response the gate has handled, so that a gate around a gate
 /// (the policy router nested in an operator's gated app) does nothing twice.
 #[derive(Clone, Copy, Debug)]
@@ -267,7 +302,14 @@ async fn gate(
         }
     };
     let injection = Injection::for_visitor(site, consent, base_path);
-    match rewrite(&html, &injection) {
+    let spliced = parts
+        .extensions
+        .get::<KnownLayout>()
+        .and_then(|layout| layout.splice(&html, &injection));
+    match spliced
+        .map(Ok)
+        .unwrap_or_else(|| rewrite(&html, &injection))
+    {
         Ok(rewritten) => {
             parts.headers.remove(CONTENT_LENGTH);
             // The body changed, so any validator computed for it no longer holds.
@@ -389,6 +431,21 @@ mod tests {
             rewritten(html, &injection(&["carbon"])),
             "<head><link rel=\"dns-prefetch\" href=\"https://x\" data-service=\"ga\"><script src=\"/h.js\"></script></head><body><p data-service=\"other\">keep</p><script src=\"/b.js\"></script></body>"
         );
+    }
+
+    #[test]
+    fn known_layouts_are_spliced_like_rewrites() {
+        let html = "<html><head><title>t</title></head><body><p>x</p></body></html>";
+        let layout = KnownLayout::of(html).expect("layout");
+        let injection = injection(&[]);
+        assert_eq!(
+            layout.splice(html.as_bytes(), &injection),
+            Some(rewrite(html.as_bytes(), &injection).expect("rewrites"))
+        );
+        // A stale layout is refused rather than trusted.
+        let other = "<html><head></head><body>longer body here</body></html>";
+        assert_eq!(layout.splice(other.as_bytes(), &injection), None);
+        assert_eq!(KnownLayout::of("<body></body><head></head>"), None);
     }
 
     #[test]

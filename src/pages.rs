@@ -21,6 +21,7 @@ use time::{Date, OffsetDateTime};
 use crate::consent::{Consent, ServiceState};
 use crate::content::{Document, Library, OptOutControl, Policy, Segment, ServiceId, Site, Version};
 use crate::error::AppError;
+use crate::gate::KnownLayout;
 use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::negotiate::LangPrefs;
@@ -34,11 +35,20 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// State for serving at the root of a host.
     pub fn new(library: Library) -> Self {
         AppState {
             library: Arc::new(library),
             base_path: Arc::from(""),
         }
+    }
+
+    /// State for serving under a path prefix such as `/legal` (as when an
+    /// operator's app nests [`crate::router`] there): every URL the pages
+    /// print starts with it. A trailing slash is ignored.
+    pub fn with_base_path(mut self, base_path: &str) -> Self {
+        self.base_path = Arc::from(base_path.trim_end_matches('/'));
+        self
     }
 }
 
@@ -158,7 +168,11 @@ pub struct Page {
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
+        let layout = KnownLayout::of(&self.html);
         let mut response = (self.status, Html(self.html)).into_response();
+        if let Some(layout) = layout {
+            response.extensions_mut().insert(layout);
+        }
         let headers = response.headers_mut();
         headers.insert(CONTENT_LANGUAGE, HeaderValue::from_static(self.lang.code()));
         headers.insert(VARY, HeaderValue::from_static("Accept-Language"));

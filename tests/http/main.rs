@@ -4,6 +4,7 @@
 mod cli;
 mod consent;
 mod content_errors;
+mod embed;
 mod language;
 mod pages;
 mod snapshots;

@@ -1,0 +1,99 @@
+//! `examples/embed`: an operator's app that nests the policy router under
+//! `/legal` and gates its own pages. The example's own code is compiled in.
+
+#[path = "../../examples/embed/app.rs"]
+mod app;
+
+use axum::body::Body;
+use axum::http::Request;
+use privacy_pages::AppState;
+use privacy_pages::content::{self, Source};
+
+use crate::support::send_to;
+
+fn embedded() -> axum::Router {
+    let library = content::load(&Source::Embedded).expect("bundled content");
+    app::app(AppState::new(library).with_base_path("/legal"))
+}
+
+async fn get(path: &str, cookie: Option<&str>) -> crate::support::Reply {
+    let mut request = Request::get(path).header("host", "octoprint.org");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    send_to(embedded(), request.body(Body::empty()).expect("request")).await
+}
+
+#[tokio::test]
+async fn operator_pages_are_gated() {
+    let fresh = get("/", None).await;
+    assert_eq!(fresh.status, 200);
+    assert!(
+        fresh
+            .body
+            .contains("<script src=\"/legal/static/consent.js\" data-base=\"/legal\"")
+    );
+    assert!(fresh.body.contains("cdn.carbonads.com/carbon.js"));
+    assert!(
+        fresh
+            .body
+            .contains("<div class=\"ad\" data-service=\"carbon\">")
+    );
+    assert!(fresh.body.contains("data-service=\"carbon\">"));
+    assert_eq!(fresh.body.matches("/legal/static/consent.js").count(), 1);
+
+    let opted_out = get("/", Some("carbon-disable=true")).await;
+    assert!(!opted_out.body.contains("carbon.js"));
+    assert!(
+        !opted_out.body.contains("data-service=\"carbon\""),
+        "marked embed and preconnect removed"
+    );
+    assert!(opted_out.body.contains("<h1>Welcome</h1>"));
+    assert!(
+        opted_out
+            .body
+            .contains("plausible.octoprint.org/js/script.js")
+    );
+}
+
+#[tokio::test]
+async fn nested_policy_pages_carry_the_prefix_and_are_gated_once() {
+    let page = get("/legal/privacy", None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body.matches("/legal/static/consent.js").count(),
+        1,
+        "one gate, not two"
+    );
+    assert_eq!(page.body.matches("carbon.js").count(), 1);
+    assert!(
+        page.body
+            .contains("<link rel=\"stylesheet\" href=\"/legal/static/style.css\">")
+    );
+    assert!(page.body.contains("action=\"/legal/optout/carbon\""));
+    assert!(
+        page.body
+            .contains("name=\"return_to\" value=\"/legal/privacy\"")
+    );
+
+    let form = Request::post("/legal/optout/carbon")
+        .header("host", "octoprint.org")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("return_to=%2Flegal%2Fprivacy"))
+        .expect("request");
+    let reply = send_to(embedded(), form).await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(
+        reply.header("location"),
+        Some("/legal/privacy?optout=carbon")
+    );
+    assert!(
+        reply
+            .header("set-cookie")
+            .is_some_and(|c| c.contains("Path=/;")),
+        "visible to the operator's pages too"
+    );
+
+    let css = get("/legal/static/style.css", None).await;
+    assert_eq!(css.status, 200);
+}
