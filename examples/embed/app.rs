@@ -9,12 +9,14 @@ use privacy_pages::{AppState, router};
 
 /// The operator's app: their pages, gated, and the policies under `/legal`.
 pub fn app(state: AppState) -> Router {
-    let gate = ScriptGateLayer::new(state.library.clone(), state.base_path.clone());
+    let base_path = state.base_path.clone();
+    let gate = ScriptGateLayer::new(state.library.clone(), base_path.clone());
     Router::new()
         .route("/", get(home))
         .route("/blog", get(blog))
+        // The gate wraps the routes above; the nested router gates its own pages.
         .layer(gate)
-        .nest(&state.base_path.to_string(), router(state))
+        .nest(&base_path, router(state))
 }
 
 async fn home() -> Html<&'static str> {
