@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::content::Site;
@@ -34,11 +35,15 @@ pub enum AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
-            AppError::NotFound(context) => pages::not_found_page(&context).into_response(),
-            AppError::Forbidden(context) => pages::forbidden_page(&context).into_response(),
+            AppError::NotFound(context) => {
+                pages::status_page(&context, StatusCode::NOT_FOUND).into_response()
+            }
+            AppError::Forbidden(context) => {
+                pages::status_page(&context, StatusCode::FORBIDDEN).into_response()
+            }
             AppError::Render { context, source } => {
                 tracing::error!(error = %source, "failed to render a page");
-                pages::error_page(&context).into_response()
+                pages::status_page(&context, StatusCode::INTERNAL_SERVER_ERROR).into_response()
             }
         }
     }

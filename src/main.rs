@@ -1,6 +1,7 @@
 //! The `privacy-pages` binary: parse the command line, load content, serve.
 //! Everything else lives in the library so tests can drive it directly.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +86,8 @@ fn run(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // Colour only for people; logs read by machines stay plain text.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

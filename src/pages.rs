@@ -278,22 +278,14 @@ struct LanguageEntry {
     name: String,
 }
 
+/// The 404, 403 and 500 pages: a title and a sentence, in the site's frame.
 #[derive(Template)]
-#[template(path = "not_found.html")]
-struct NotFoundPage<'a> {
+#[template(path = "status.html")]
+struct StatusPage<'a> {
     chrome: Chrome<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "forbidden.html")]
-struct ForbiddenPage<'a> {
-    chrome: Chrome<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    chrome: Chrome<'a>,
+    title_key: &'static str,
+    text_key: &'static str,
+    offer_index: bool,
 }
 
 fn context(state: &AppState, site: Arc<Site>, lang: Lang) -> PageContext {
@@ -647,43 +639,24 @@ fn translation_notice(
     }
 }
 
-/// The styled 404 page.
-pub fn not_found_page(context: &PageContext) -> Page {
-    let html = NotFoundPage {
+/// The page for an error status, in the visitor's language. If even that
+/// fails to render, the bare title.
+pub fn status_page(context: &PageContext, status: StatusCode) -> Page {
+    let (title_key, text_key) = match status {
+        StatusCode::NOT_FOUND => ("not-found-title", "not-found-text"),
+        StatusCode::FORBIDDEN => ("forbidden-title", "forbidden-text"),
+        _ => ("error-title", "error-text"),
+    };
+    let html = StatusPage {
         chrome: Chrome::new(context),
+        title_key,
+        text_key,
+        offer_index: status != StatusCode::INTERNAL_SERVER_ERROR,
     }
     .render()
-    .unwrap_or_else(|_| Tr(context.lang).get("not-found-title"));
+    .unwrap_or_else(|_| Tr(context.lang).get(title_key));
     Page {
-        status: StatusCode::NOT_FOUND,
-        lang: context.lang,
-        html,
-    }
-}
-
-/// The 403 page.
-pub fn forbidden_page(context: &PageContext) -> Page {
-    let html = ForbiddenPage {
-        chrome: Chrome::new(context),
-    }
-    .render()
-    .unwrap_or_else(|_| Tr(context.lang).get("forbidden-title"));
-    Page {
-        status: StatusCode::FORBIDDEN,
-        lang: context.lang,
-        html,
-    }
-}
-
-/// The generic 500 page.
-pub fn error_page(context: &PageContext) -> Page {
-    let html = ErrorPage {
-        chrome: Chrome::new(context),
-    }
-    .render()
-    .unwrap_or_else(|_| Tr(context.lang).get("error-title"));
-    Page {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
+        status,
         lang: context.lang,
         html,
     }

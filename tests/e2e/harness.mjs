@@ -1,0 +1,165 @@
+// Everything a browser test needs, all on loopback: a stub that stands in for
+// every third-party script host and records what was requested, the release
+// binary serving test content whose script URLs point at the stub, the
+// `embed` example (an operator's own pages behind the script gate), and
+// Chromium that may talk to nothing else.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const BINARY = path.join(ROOT, 'target/release/privacy-pages');
+const EMBED = path.join(ROOT, 'target/release/examples/embed');
+export const SCREENSHOTS = path.join(ROOT, 'target/e2e-screenshots');
+
+/** Loopback only: 127.0.0.1 and `*.localhost` (which Chromium resolves to loopback). */
+export function isLoopback(url) {
+  const { hostname } = new URL(url);
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname.endsWith('.localhost');
+}
+
+/** The third-party stand-in: answers any path with a tiny script and records it. */
+export async function startStub() {
+  const hits = [];
+  const server = http.createServer((request, response) => {
+    hits.push(new URL(request.url, 'http://stub').pathname);
+    response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+    response.end(`window.__stubLoaded = (window.__stubLoaded || []).concat(${JSON.stringify(request.url)});\n`);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    count: (prefix) => hits.filter((hit) => hit.startsWith(prefix)).length,
+    reset: () => { hits.length = 0; },
+    hits,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
+ * The bundled content with every site also answering `<name>.localhost`, and
+ * octoprint.org's services loading from the stub, all active (GA too, so its
+ * opt-out can be seen working). No cookie domain: cookies for octoprint.org
+ * cannot be set on a loopback host.
+ */
+export function writeTestContent(stubOrigin) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'privacy-pages-e2e-'));
+  fs.cpSync(path.join(ROOT, 'content'), dir, { recursive: true });
+  for (const site of fs.readdirSync(dir)) {
+    const toml = path.join(dir, site, 'site.toml');
+    if (!fs.existsSync(toml)) continue;
+    const name = site.split('.')[0];
+    const text = fs.readFileSync(toml, 'utf8').replace(/^hosts = \[(.*)\]$/m, `hosts = [$1, "${name}.localhost"]`);
+    fs.writeFileSync(toml, text);
+  }
+  fs.writeFileSync(path.join(dir, 'octoprint.org/site.toml'), `
+name = "OctoPrint"
+hosts = ["octoprint.org", "www.octoprint.org", "octoprint.localhost"]
+default_language = "en"
+default = true
+
+[services.carbon]
+name = "Carbon Ads"
+kind = "carbon"
+serve = "CTEST"
+placement = "e2e"
+script_url = "${stubOrigin}/carbon.js"
+active = true
+
+[services.plausible]
+name = "Plausible Analytics"
+kind = "plausible"
+domain = "octoprint.org"
+script_url = "${stubOrigin}/plausible.js"
+active = true
+
+[services.ga]
+name = "Google Analytics"
+kind = "google-analytics"
+measurement_id = "G-E2ETEST"
+script_url = "${stubOrigin}/gtag/js"
+active = true
+`);
+  return dir;
+}
+
+/** Starts a process and resolves with the address it prints, matched by `pattern`. */
+function startProcess(command, args, env, pattern) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} did not start:\n${output}`)), 20000);
+    const onData = (chunk) => {
+      output += chunk;
+      const match = output.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ origin: `http://${match[1]}`, stop: () => child.kill('SIGTERM'), output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${command} exited with ${code}:\n${output}`)); });
+  });
+}
+
+export function startServer(contentDir) {
+  // tracing prints `address=127.0.0.1:PORT` (ANSI colours off when not a terminal).
+  return startProcess(BINARY, ['--listen', '127.0.0.1:0', '--content', contentDir],
+    { NO_COLOR: '1', RUST_LOG: 'info' }, /address=(127\.0\.0\.1:\d+)/);
+}
+
+export function startEmbed(contentDir) {
+  return startProcess(EMBED, [], { EMBED_LISTEN: '127.0.0.1:0', EMBED_CONTENT: contentDir }, /listening on http:\/\/(127\.0\.0\.1:\d+)/);
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.0.0.1',
+    ],
+  });
+}
+
+/**
+ * A fresh browser context (its own cookie jar) that aborts, and records, any
+ * request off loopback, and collects console errors, page errors and CSP
+ * violations. `check()` fails the test on any of them.
+ */
+export async function visitor(browser, options = {}) {
+  const context = await browser.newContext(options);
+  const offLoopback = [];
+  const errors = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('data:') || isLoopback(url)) return route.continue();
+    offLoopback.push(url);
+    return route.abort();
+  });
+  if (options.javaScriptEnabled !== false) {
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
+    });
+  }
+  const page = await context.newPage();
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return {
+    context,
+    page,
+    check() {
+      if (offLoopback.length) throw new Error(`requests off loopback: ${offLoopback.join(', ')}`);
+      if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+    },
+    cookies: async () => (await context.cookies()).map((c) => `${c.name}=${c.value}`),
+    close: () => context.close(),
+  };
+}
