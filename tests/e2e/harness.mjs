@@ -155,9 +155,11 @@ export async function visitor(browser, options = {}) {
   return {
     context,
     page,
-    check() {
+    /** Fails on any request off loopback, and on console errors other than `expected` ones. */
+    check(expected = []) {
       if (offLoopback.length) throw new Error(`requests off loopback: ${offLoopback.join(', ')}`);
-      if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+      const unexpected = errors.filter((error) => !expected.some((pattern) => pattern.test(error)));
+      if (unexpected.length) throw new Error(`console errors: ${unexpected.join(' | ')}`);
     },
     cookies: async () => (await context.cookies()).map((c) => `${c.name}=${c.value}`),
     close: () => context.close(),
