@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use privacy_pages::consent::Consent;
 use privacy_pages::content::{self, Source};
 use privacy_pages::gate::{Injection, rewrite};
-use privacy_pages::{AppState, router};
+use privacy_pages::{AppState, app};
 use tower::ServiceExt;
 
 const LARGEST: &str = "/privacy/2018-05-22?lang=de";
@@ -41,7 +41,7 @@ fn gate(c: &mut Criterion) {
         .expect("runtime");
     let library = content::load(&Source::Embedded).expect("bundled content");
     let site = library.site_for_host(Some("octoprint.org")).clone();
-    let app = router(AppState::new(library));
+    let app = app(AppState::new(library));
     let page = runtime.block_on(fetch(&app, None));
 
     let mut group = c.benchmark_group("gate");

@@ -10,7 +10,7 @@ use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::BodyExt;
 use privacy_pages::content::{self, Source};
-use privacy_pages::{AppState, router};
+use privacy_pages::{AppState, app};
 use tower::ServiceExt;
 
 const PAGES: [(&str, &str, &str); 6] = [
@@ -35,7 +35,7 @@ fn render_pages(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let library = content::load(&Source::Embedded).expect("bundled content");
-    let app = router(AppState::new(library));
+    let app = app(AppState::new(library));
     let mut group = c.benchmark_group("render_page");
     for (name, host, path) in PAGES {
         group.bench_function(name, |b| {

@@ -1,27 +1,27 @@
 //! The stylesheet and scripts under `static/`, compiled into the binary so a
 //! release serves with no files beside it.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
 
 use crate::error::AppError;
 use crate::negotiate::LangPrefs;
-use crate::pages::{AppState, CurrentSite};
+use crate::pages::{CurrentSite, Mount};
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
 /// `GET /static/{*path}`. Lookups are exact matches against the embedded
 /// tree, so `..` or encoded tricks can only ever miss.
 pub async fn serve(
-    state: State<AppState>,
+    mount: Mount,
     site: CurrentSite,
     prefs: LangPrefs,
     Path(path): Path<String>,
 ) -> Result<Response, AppError> {
     let Some(file) = STATIC.get_file(&path) else {
-        return Err(crate::pages::fallback(state, site, prefs).await);
+        return Err(crate::pages::fallback(mount, site, prefs).await);
     };
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
     let content_type = match mime.type_() {

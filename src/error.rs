@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::content::Site;
 use crate::negotiate::LangPrefs;
-use crate::pages::{self, AppState, PageContext};
+use crate::pages::{self, Mount, PageContext};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -50,11 +50,11 @@ impl IntoResponse for AppError {
 }
 
 impl AppError {
-    pub fn not_found(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
-        AppError::NotFound(PageContext::new(state, site, prefs))
+    pub fn not_found(mount: &Mount, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
+        AppError::NotFound(PageContext::new(mount, site, prefs))
     }
 
-    pub fn forbidden(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
-        AppError::Forbidden(PageContext::new(state, site, prefs))
+    pub fn forbidden(mount: &Mount, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
+        AppError::Forbidden(PageContext::new(mount, site, prefs))
     }
 }

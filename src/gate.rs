@@ -38,6 +38,7 @@ use tower::{Layer, Service};
 
 use crate::consent::{Consent, CookieScope};
 use crate::content::{Library, ServiceId, Site};
+use crate::proxy::RequestFacts;
 
 /// Bodies larger than this are passed on unchanged (and logged).
 pub const MAX_GATED_BODY: usize = 4 * 1024 * 1024;
@@ -247,15 +248,36 @@ where
         let site = self.layer.library.site_for_host(host).clone();
         let consent = Consent::read(request.headers(), &site);
         let head_request = request.method() == Method::HEAD;
-        let base_path = self.layer.base_path.clone();
+        let facts = request
+            .extensions()
+            .get::<RequestFacts>()
+            .cloned()
+            .unwrap_or_default();
+        let base_path: Arc<str> = match facts.prefix.as_deref() {
+            Some(prefix) if !prefix.is_empty() => {
+                Arc::from(format!("{prefix}{}", self.layer.base_path))
+            }
+            _ => self.layer.base_path.clone(),
+        };
+        let visit = Visit {
+            https: facts.https,
+            head_request,
+        };
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let response = inner.call(request).await?;
-            Ok(gate(response, &site, &consent, &base_path, head_request).await)
+            Ok(gate(response, &site, &consent, &base_path, visit).await)
         })
     }
+}
+
+/// What the gate needs to know about the request once the response is in.
+#[derive(Clone, Copy)]
+struct Visit {
+    https: bool,
+    head_request: bool,
 }
 
 async fn gate(
@@ -263,7 +285,7 @@ async fn gate(
     site: &Site,
     consent: &Consent,
     base_path: &str,
-    head_request: bool,
+    visit: Visit,
 ) -> Response<Body> {
     if response.extensions().get::<Gated>().is_some() || !is_html(&response) {
         return response;
@@ -271,13 +293,13 @@ async fn gate(
     response.extensions_mut().insert(Gated);
     let headers = response.headers_mut();
     headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
-    refresh_opt_outs(headers, site, consent);
+    refresh_opt_outs(headers, site, consent, visit.https);
     let status = response.status();
     let encoded = response
         .headers()
         .get(CONTENT_ENCODING)
         .is_some_and(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"));
-    if head_request
+    if visit.head_request
         || encoded
         || status.is_informational()
         || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
@@ -333,10 +355,15 @@ fn is_html(response: &Response<Body>) -> bool {
 }
 
 /// Re-sets each opt-out cookie the visitor sent, for another 400 days.
-fn refresh_opt_outs(headers: &mut axum::http::HeaderMap, site: &Site, consent: &Consent) {
+fn refresh_opt_outs(
+    headers: &mut axum::http::HeaderMap,
+    site: &Site,
+    consent: &Consent,
+    https: bool,
+) {
     let scope = CookieScope {
         domain: site.cookie_domain.as_deref(),
-        secure: false,
+        secure: https,
     };
     for id in consent.opt_out_cookies() {
         if let Some(service) = site.services.get(id)

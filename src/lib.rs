@@ -7,6 +7,7 @@
 //! around the chosen document. [`server::router`] assembles routes and layers.
 
 mod assets;
+pub mod config;
 pub mod consent;
 pub mod content;
 mod error;
@@ -15,7 +16,8 @@ mod i18n;
 pub mod lang;
 pub mod negotiate;
 pub mod pages;
+pub mod proxy;
 pub mod server;
 
 pub use pages::AppState;
-pub use server::router;
+pub use server::{app, router};

@@ -1,19 +1,26 @@
-//! The `privacy-pages` binary: parse the command line, load content, serve.
+//! The `privacy-pages` binary: read the configuration, load content, serve.
 //! Everything else lives in the library so tests can drive it directly.
 
-use std::io::IsTerminal;
-use std::net::SocketAddr;
+use std::io::{IsTerminal, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
+use privacy_pages::config::{Config, LogFormat, Overrides};
 use privacy_pages::content::{self, Source};
-use privacy_pages::{AppState, router, server};
+use privacy_pages::{AppState, app, server};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 /// Serves a site's privacy policies and makes their opt-out links work.
+///
+/// Settings come from, in rising precedence: defaults, a TOML file
+/// (--config or PRIVACY_PAGES_CONFIG), PRIVACY_PAGES_<SETTING> environment
+/// variables, and these flags.
 #[derive(Parser)]
 #[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -28,42 +35,121 @@ enum Command {
     /// Serve the policies over HTTP (the default).
     Serve(ServeArgs),
     /// Load and render all content, report every problem as `file:line: reason`, and exit.
-    Check(ContentArgs),
+    Check(CheckArgs),
+    /// Exit 0 if the server on the configured address answers /healthz, else 1
+    /// (for container health checks in images without a shell or curl).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// TOML configuration file [env: PRIVACY_PAGES_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080] [env: PRIVACY_PAGES_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Serve this content folder instead of the bundled one [env: PRIVACY_PAGES_CONTENT].
+    #[arg(long, value_name = "DIR")]
+    content: Option<PathBuf>,
+    /// Path prefix to answer under, e.g. /legal [default: none] [env: PRIVACY_PAGES_BASE_PATH].
+    #[arg(long, value_name = "PATH")]
+    base_path: Option<String>,
+    /// Peers whose Forwarded/X-Forwarded-* headers are believed, comma-separated
+    /// [default: 127.0.0.0/8,::1/128] [env: PRIVACY_PAGES_TRUSTED_PROXIES].
+    #[arg(long, value_name = "CIDR,...", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<IpNet>>,
+    /// Seconds in-flight requests get after SIGTERM/SIGINT [default: 10]
+    /// [env: PRIVACY_PAGES_SHUTDOWN_GRACE_SECS].
+    #[arg(long, value_name = "SECONDS")]
+    shutdown_grace_secs: Option<u64>,
+    /// `text` or `json` [default: text] [env: PRIVACY_PAGES_LOG_FORMAT].
+    #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
+    log_format: Option<LogFormat>,
 }
 
 #[derive(Args)]
-struct ContentArgs {
-    /// Serve this content folder instead of the bundled one.
-    #[arg(long, env = "PRIVACY_PAGES_CONTENT", value_name = "DIR")]
+struct CheckArgs {
+    /// TOML configuration file [env: PRIVACY_PAGES_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The content folder to check instead of the bundled one [env: PRIVACY_PAGES_CONTENT].
+    #[arg(long, value_name = "DIR")]
     content: Option<PathBuf>,
 }
 
-impl ContentArgs {
-    fn source(&self) -> Source {
-        self.content.clone().map_or(Source::Embedded, Source::Dir)
+#[derive(Args)]
+struct HealthcheckArgs {
+    /// TOML configuration file [env: PRIVACY_PAGES_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The address the server listens on [env: PRIVACY_PAGES_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, String> {
+    match value {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("`{other}` is not a log format (text, json)")),
     }
 }
 
-#[derive(Args)]
-struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, env = "PRIVACY_PAGES_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    #[command(flatten)]
-    content: ContentArgs,
+impl ServeArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen,
+            content: self.content.clone(),
+            base_path: self.base_path.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+            shutdown_grace_secs: self.shutdown_grace_secs,
+            log_format: self.log_format,
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let (file, overrides) = match &cli.command {
+        Some(Command::Serve(args)) => (args.config.clone(), args.overrides()),
+        None => (cli.serve.config.clone(), cli.serve.overrides()),
+        Some(Command::Check(args)) => (
+            args.config.clone(),
+            Overrides {
+                content: args.content.clone(),
+                ..Overrides::default()
+            },
+        ),
+        Some(Command::Healthcheck(args)) => (
+            args.config.clone(),
+            Overrides {
+                listen: args.listen,
+                ..Overrides::default()
+            },
+        ),
+    };
+    let config = match Config::load(file.as_deref(), &env, &overrides) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: invalid configuration\n{error}");
+            return ExitCode::from(2);
+        }
+    };
     match cli.command {
-        Some(Command::Check(args)) => check(&args),
-        Some(Command::Serve(args)) => run(serve(args)),
-        None => run(serve(cli.serve)),
+        Some(Command::Check(_)) => check(&config),
+        Some(Command::Healthcheck(_)) => healthcheck(config.listen),
+        Some(Command::Serve(_)) | None => run(config),
     }
 }
 
-fn check(args: &ContentArgs) -> ExitCode {
-    let source = args.source();
+fn source(config: &Config) -> Source {
+    config.content.clone().map_or(Source::Embedded, Source::Dir)
+}
+
+fn check(config: &Config) -> ExitCode {
+    let source = source(config);
     match content::load(&source) {
         Ok(library) => {
             println!(
@@ -81,14 +167,59 @@ fn check(args: &ContentArgs) -> ExitCode {
     }
 }
 
-fn run(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+/// `GET /healthz` over plain TCP: the image has no shell or curl.
+fn healthcheck(listen: SocketAddr) -> ExitCode {
+    let target = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), listen.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), listen.port())
+        }
+        _ => listen,
+    };
+    let answer = (|| -> std::io::Result<String> {
+        let timeout = Duration::from_secs(3);
+        let mut stream = TcpStream::connect_timeout(&target, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let mut head = [0u8; 64];
+        let read = stream.read(&mut head)?;
+        Ok(String::from_utf8_lossy(&head[..read]).into_owned())
+    })();
+    match answer {
+        Ok(answer) if answer.starts_with("HTTP/1.1 200") => ExitCode::SUCCESS,
+        Ok(answer) => {
+            eprintln!(
+                "unhealthy: {}",
+                answer.lines().next().unwrap_or("no answer")
+            );
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("unhealthy: {target}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: Config) -> ExitCode {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
         // Colour only for people; logs read by machines stay plain text.
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stdout().is_terminal())
+            .init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -96,7 +227,7 @@ fn run(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(future) {
+    match runtime.block_on(serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -105,14 +236,18 @@ fn run(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let source = args.content.source();
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let source = source(&config);
     let library = content::load(&source).with_context(|| format!("cannot load {source}"))?;
-    let listener = TcpListener::bind(args.listen)
+    let listener = TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, content = %source, sites = library.sites().len(), "serving");
-    server::serve(listener, router(AppState::new(library)), shutdown_signal()).await?;
+    let state = AppState::new(library)
+        .with_base_path(&config.base_path)
+        .with_trusted_proxies(config.trusted_proxies.clone());
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    server::serve(listener, app(state), shutdown_signal(), grace).await?;
     tracing::info!("stopped");
     Ok(())
 }

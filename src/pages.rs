@@ -10,11 +10,12 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::header::{CONTENT_LANGUAGE, HOST, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use ipnet::IpNet;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
@@ -25,13 +26,16 @@ use crate::gate::KnownLayout;
 use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::negotiate::LangPrefs;
+use crate::proxy::RequestFacts;
 
 /// What every handler shares: the content, and where the service is mounted.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub library: Arc<Library>,
-    /// The path prefix every URL the service prints starts with; empty at the root.
+    /// The path prefix the service answers under; empty at the root.
     pub base_path: Arc<str>,
+    /// Peers whose forwarded headers are believed (see [`crate::proxy`]).
+    pub trusted_proxies: Arc<[IpNet]>,
 }
 
 impl AppState {
@@ -40,7 +44,14 @@ impl AppState {
         AppState {
             library: Arc::new(library),
             base_path: Arc::from(""),
+            trusted_proxies: crate::config::Config::default().trusted_proxies.into(),
         }
+    }
+
+    /// Believe forwarded headers from these peers only.
+    pub fn with_trusted_proxies(mut self, trusted: Vec<IpNet>) -> Self {
+        self.trusted_proxies = trusted.into();
+        self
     }
 
     /// State for serving under a path prefix such as `/legal` (as when an
@@ -49,6 +60,47 @@ impl AppState {
     pub fn with_base_path(mut self, base_path: &str) -> Self {
         self.base_path = Arc::from(base_path.trim_end_matches('/'));
         self
+    }
+}
+
+/// Where the service is mounted for this request and how the visitor reached
+/// it: the configured base path behind any prefix a trusted proxy strips, and
+/// whether a trusted proxy says the visitor came over HTTPS. Never rejects.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    /// Every URL the service prints starts with this; empty at the root.
+    pub base: Arc<str>,
+    pub https: bool,
+}
+
+impl Mount {
+    pub fn of(parts: &Parts, state: &AppState) -> Self {
+        let facts = parts.extensions.get::<RequestFacts>();
+        let base = match facts.and_then(|f| f.prefix.as_deref()) {
+            Some(prefix) if !prefix.is_empty() => Arc::from(format!("{prefix}{}", state.base_path)),
+            _ => state.base_path.clone(),
+        };
+        Mount {
+            base,
+            https: facts.is_some_and(|f| f.https),
+        }
+    }
+
+    /// `https://host` or `http://host`, as the visitor sees the site.
+    pub fn origin(&self, host: &str) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    }
+}
+
+impl FromRequestParts<AppState> for Mount {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Mount::of(parts, state))
     }
 }
 
@@ -82,8 +134,8 @@ pub struct PageContext {
 
 impl PageContext {
     /// The frame for a page in the visitor's preferred language.
-    pub fn new(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
-        context(state, site.clone(), prefs.preferred(site.default_lang))
+    pub fn new(mount: &Mount, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
+        context(mount, site.clone(), prefs.preferred(site.default_lang))
     }
 }
 
@@ -288,11 +340,11 @@ struct StatusPage<'a> {
     offer_index: bool,
 }
 
-fn context(state: &AppState, site: Arc<Site>, lang: Lang) -> PageContext {
+fn context(mount: &Mount, site: Arc<Site>, lang: Lang) -> PageContext {
     PageContext {
         site,
         lang,
-        base: state.base_path.clone(),
+        base: mount.base.clone(),
     }
 }
 
@@ -317,14 +369,14 @@ fn pick<'a>(version: &'a Version, prefs: &LangPrefs, site: &Site) -> &'a Documen
 
 /// `GET /`: the site's policies.
 pub async fn index(
-    State(state): State<AppState>,
+    mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
 ) -> Result<Page, AppError> {
     let lang = prefs.preferred(site.default_lang);
-    let context = context(&state, site.clone(), lang);
+    let context = context(&mount, site.clone(), lang);
     let urls = Urls {
-        base: &state.base_path,
+        base: &mount.base,
         choice: prefs.explicit,
     };
     let policies = site
@@ -351,44 +403,44 @@ pub async fn index(
 
 /// `GET /{policy}`: the current version.
 pub async fn current_policy(
-    State(state): State<AppState>,
+    mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
     Path(slug): Path<String>,
     request: PageRequest,
 ) -> Result<Page, AppError> {
-    let policy = find_policy(&state, &site, &prefs, &slug)?;
-    policy_page(&state, &site, policy, &policy.current, &prefs, &request)
+    let policy = find_policy(&mount, &site, &prefs, &slug)?;
+    policy_page(&mount, &site, policy, &policy.current, &prefs, &request)
 }
 
 /// `GET /{policy}/{version}`: a version by its date (`2018-05-22`).
 pub async fn policy_version(
-    State(state): State<AppState>,
+    mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
     Path((slug, version)): Path<(String, String)>,
     request: PageRequest,
 ) -> Result<Page, AppError> {
-    let policy = find_policy(&state, &site, &prefs, &slug)?;
+    let policy = find_policy(&mount, &site, &prefs, &slug)?;
     let version = Date::parse(&version, format_description!("[year]-[month]-[day]"))
         .ok()
         .and_then(|date| policy.version(date))
-        .ok_or_else(|| not_found(&state, &site, &prefs))?;
-    policy_page(&state, &site, policy, version, &prefs, &request)
+        .ok_or_else(|| not_found(&mount, &site, &prefs))?;
+    policy_page(&mount, &site, policy, version, &prefs, &request)
 }
 
 /// `GET /{policy}/versions`: every version, newest first.
 pub async fn versions(
-    State(state): State<AppState>,
+    mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
     Path(slug): Path<String>,
 ) -> Result<Page, AppError> {
-    let policy = find_policy(&state, &site, &prefs, &slug)?;
+    let policy = find_policy(&mount, &site, &prefs, &slug)?;
     let lang = prefs.preferred(site.default_lang);
-    let context = context(&state, site.clone(), lang);
+    let context = context(&mount, site.clone(), lang);
     let urls = Urls {
-        base: &state.base_path,
+        base: &mount.base,
         choice: prefs.explicit,
     };
     let versions = policy
@@ -421,27 +473,23 @@ pub async fn versions(
 }
 
 /// Any other path.
-pub async fn fallback(
-    State(state): State<AppState>,
-    CurrentSite(site): CurrentSite,
-    prefs: LangPrefs,
-) -> AppError {
-    not_found(&state, &site, &prefs)
+pub async fn fallback(mount: Mount, CurrentSite(site): CurrentSite, prefs: LangPrefs) -> AppError {
+    not_found(&mount, &site, &prefs)
 }
 
 fn find_policy<'a>(
-    state: &AppState,
+    mount: &Mount,
     site: &'a Arc<Site>,
     prefs: &LangPrefs,
     slug: &str,
 ) -> Result<&'a Policy, AppError> {
     site.policies
         .get(slug)
-        .ok_or_else(|| not_found(state, site, prefs))
+        .ok_or_else(|| not_found(mount, site, prefs))
 }
 
-fn not_found(state: &AppState, site: &Arc<Site>, prefs: &LangPrefs) -> AppError {
-    AppError::not_found(state, site, prefs)
+fn not_found(mount: &Mount, site: &Arc<Site>, prefs: &LangPrefs) -> AppError {
+    AppError::not_found(mount, site, prefs)
 }
 
 /// What a policy page needs from the request beyond site and language: the
@@ -474,7 +522,7 @@ impl FromRequestParts<AppState> for PageRequest {
             }
         }
         let kept = kept.finish();
-        let path = format!("{}{}", state.base_path, parts.uri.path());
+        let path = format!("{}{}", Mount::of(parts, state).base, parts.uri.path());
         let return_to = if kept.is_empty() {
             path
         } else {
@@ -525,7 +573,7 @@ fn control_view<'a>(
 }
 
 fn policy_page(
-    state: &AppState,
+    mount: &Mount,
     site: &Arc<Site>,
     policy: &Policy,
     version: &Version,
@@ -557,14 +605,14 @@ fn policy_page(
         };
         Some(tr.with(&[("service", service.name.as_str())], message))
     });
-    let context = context(state, site.clone(), doc.lang);
+    let context = context(mount, site.clone(), doc.lang);
     let urls = Urls {
-        base: &state.base_path,
+        base: &mount.base,
         choice: prefs.explicit,
     };
     let current = std::ptr::eq(version, &policy.current);
     let path = urls.version(&policy.slug, version, current);
-    let origin = format!("http://{}", site.canonical_host());
+    let origin = mount.origin(site.canonical_host());
     let translations = version
         .languages()
         .map(|lang| TranslationLink {

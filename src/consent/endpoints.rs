@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::header::{ACCEPT, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use super::CookieScope;
 use crate::content::{Service, Site};
 use crate::error::AppError;
 use crate::negotiate::LangPrefs;
-use crate::pages::{AppState, CurrentSite};
+use crate::pages::{CurrentSite, Mount};
 
 /// Longest `return_to` accepted; anything longer falls back to the policy page.
 const MAX_RETURN_TO: usize = 2048;
@@ -48,7 +48,7 @@ struct ConsentJson<'a> {
 
 /// `POST /optout/{service}`: sets the service's opt-out cookie.
 pub async fn opt_out(
-    state: State<AppState>,
+    mount: Mount,
     site: CurrentSite,
     prefs: LangPrefs,
     Path(service): Path<String>,
@@ -57,7 +57,7 @@ pub async fn opt_out(
 ) -> Result<Response, AppError> {
     change(
         Action::OptOut,
-        state,
+        mount,
         site,
         prefs,
         &service,
@@ -68,19 +68,19 @@ pub async fn opt_out(
 
 /// `POST /optin/{service}`: clears it again, for requests from the site itself.
 pub async fn opt_in(
-    state: State<AppState>,
+    mount: Mount,
     site: CurrentSite,
     prefs: LangPrefs,
     Path(service): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    change(Action::OptIn, state, site, prefs, &service, &headers, &body)
+    change(Action::OptIn, mount, site, prefs, &service, &headers, &body)
 }
 
 fn change(
     action: Action,
-    State(state): State<AppState>,
+    mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
     service: &str,
@@ -91,15 +91,15 @@ fn change(
         .parse()
         .ok()
         .and_then(|id| site.services.get(&id))
-        .ok_or_else(|| AppError::not_found(&state, &site, &prefs))?;
+        .ok_or_else(|| AppError::not_found(&mount, &site, &prefs))?;
     if action == Action::OptIn && !from_the_site_itself(headers) {
-        return Err(AppError::forbidden(&state, &site, &prefs));
+        return Err(AppError::forbidden(&mount, &site, &prefs));
     }
     let scope = CookieScope {
         domain: site.cookie_domain.as_deref(),
         // The service speaks plain HTTP itself; HTTPS reaches it only through
-        // a proxy, and only trusted proxy headers may say so.
-        secure: false,
+        // a proxy, and only a trusted proxy may say so.
+        secure: mount.https,
     };
     let cookie = match action {
         Action::OptOut => scope.opt_out(service),
@@ -114,7 +114,7 @@ fn change(
     } else {
         let return_to = form_value(body, "return_to")
             .and_then(|raw| safe_return_to(&raw))
-            .unwrap_or_else(|| fallback_page(&state, &site));
+            .unwrap_or_else(|| fallback_page(&mount, &site));
         let location = with_confirmation(&return_to, action, service);
         let mut response = StatusCode::SEE_OTHER.into_response();
         if let Ok(value) = HeaderValue::from_str(&location) {
@@ -173,8 +173,8 @@ fn form_value(body: &[u8], name: &str) -> Option<String> {
 
 /// Where a form post returns to when it names no safe page: the privacy
 /// policy if the site has one, else its list of policies.
-fn fallback_page(state: &AppState, site: &Site) -> String {
-    let base = &state.base_path;
+fn fallback_page(mount: &Mount, site: &Site) -> String {
+    let base = &mount.base;
     if site.policies.contains_key("privacy") {
         format!("{base}/privacy")
     } else {

@@ -2,11 +2,14 @@
 //! `oneshot`, the CLI as a process, and the server over a real socket.
 
 mod cli;
+mod config;
 mod consent;
 mod content_errors;
 mod embed;
 mod language;
+mod nginx;
 mod pages;
+mod proxy;
 mod snapshots;
 mod socket;
 mod support;

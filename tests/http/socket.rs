@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use privacy_pages::{AppState, content, router, server};
+use privacy_pages::{AppState, app, content, server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -17,10 +17,11 @@ async fn serves_over_tcp_and_shuts_down_gracefully() {
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(server::serve(
         listener,
-        router(AppState::new(library)),
+        app(AppState::new(library)),
         async {
             let _ = stopped.await;
         },
+        Duration::from_secs(5),
     ));
 
     let mut stream = TcpStream::connect(address).await.expect("connect");
@@ -51,8 +52,9 @@ async fn start() -> std::net::SocketAddr {
     let address = listener.local_addr().expect("address");
     tokio::spawn(server::serve(
         listener,
-        router(AppState::new(library)),
+        app(AppState::new(library)),
         std::future::pending(),
+        Duration::from_secs(1),
     ));
     address
 }

@@ -7,21 +7,21 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use privacy_pages::content::{self, Library, Source};
-use privacy_pages::{AppState, router};
+use privacy_pages::{AppState, app as full_app};
 use tower::ServiceExt;
 
 static BUNDLED: LazyLock<Library> =
     LazyLock::new(|| content::load(&Source::Embedded).expect("bundled content loads"));
 
 pub fn app() -> Router {
-    router(AppState::new(BUNDLED.clone()))
+    full_app(AppState::new(BUNDLED.clone()))
 }
 
 /// The app on `tests/fixtures/valid/`: a German-default site whose current
 /// policy is German only, for cases the bundled content does not have.
 pub fn fixture_app() -> Router {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
-    router(AppState::new(
+    full_app(AppState::new(
         content::load(&Source::Dir(dir)).expect("valid fixture"),
     ))
 }

@@ -1,0 +1,214 @@
+//! Every setting, its default, and where it may come from.
+//!
+//! Layers, later ones winning: built-in defaults → a TOML file (`--config`,
+//! `PRIVACY_PAGES_CONFIG`) → environment variables `PRIVACY_PAGES_<KEY>` →
+//! command-line flags. Merged by figment; an unknown key or an invalid value
+//! stops start-up with a message naming the key and where it came from.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// The prefix of every environment variable the service reads.
+pub const ENV_PREFIX: &str = "PRIVACY_PAGES_";
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// A content folder to serve instead of the bundled one.
+    pub content: Option<PathBuf>,
+    /// Path prefix the service answers under (`/legal`), for proxies that
+    /// pass the prefix through. Proxies that strip it send `X-Forwarded-Prefix` instead.
+    pub base_path: String,
+    /// Peers whose forwarded headers (`Forwarded`, `X-Forwarded-*`) are believed.
+    /// A list, or one comma-separated string (as environment variables give it).
+    #[serde(deserialize_with = "cidr_list")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_secs: u64,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `["10.0.0.0/8", "::1/128"]` or `"10.0.0.0/8, ::1/128"`.
+fn cidr_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<IpNet>),
+        One(String),
+    }
+    match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::Many(list) => Ok(list),
+        OneOrMany::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<IpNet>().map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{item}` is not a CIDR network such as 10.0.0.0/8"
+                    ))
+                })
+            })
+            .collect(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            content: None,
+            base_path: String::new(),
+            trusted_proxies: vec![
+                "127.0.0.0/8".parse().expect("valid CIDR"),
+                "::1/128".parse().expect("valid CIDR"),
+            ],
+            shutdown_grace_secs: 10,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Settings given on the command line; `None` leaves the layers below in charge.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<IpNet>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_grace_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Merges the layers. `file` is the `--config` path, if given; otherwise
+    /// `PRIVACY_PAGES_CONFIG` names one, if set.
+    pub fn load(
+        file: Option<&Path>,
+        env: &[(String, String)],
+        flags: &Overrides,
+    ) -> Result<Config, String> {
+        let file = file.map(Path::to_path_buf).or_else(|| {
+            env.iter()
+                .find(|(key, _)| key == &format!("{ENV_PREFIX}CONFIG"))
+                .map(|(_, value)| PathBuf::from(value))
+        });
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = &file {
+            if !file.is_file() {
+                return Err(format!("{}: configuration file not found", file.display()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            .merge(EnvVars::new(env))
+            .merge(Serialized::globals(flags))
+            .extract()
+            .map_err(|errors| {
+                errors
+                    .into_iter()
+                    .map(|error| {
+                        // "TOML file (/etc/pp.toml): `listen`: …" or
+                        // "environment variable: `PRIVACY_PAGES_LISTEN`: …"
+                        let (source, key) = match &error.metadata {
+                            Some(meta) => {
+                                let source = match &meta.source {
+                                    Some(source) => format!("{} ({source})", meta.name),
+                                    None => meta.name.to_string(),
+                                };
+                                let profile = error.profile.clone().unwrap_or_default();
+                                let key = (!error.path.is_empty())
+                                    .then(|| meta.interpolate(&profile, &error.path));
+                                (source, key)
+                            }
+                            None => (
+                                "configuration".to_owned(),
+                                (!error.path.is_empty()).then(|| error.path.join(".")),
+                            ),
+                        };
+                        match key {
+                            Some(key) => format!("{source}: `{key}`: {}", error.kind),
+                            None => format!("{source}: {}", error.kind),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        config.validate()
+    }
+
+    fn validate(mut self) -> Result<Config, String> {
+        let base = self.base_path.trim_end_matches('/').to_owned();
+        let valid = base.is_empty()
+            || (base.starts_with('/')
+                && !base.contains("//")
+                && !base
+                    .split('/')
+                    .any(|segment| segment == ".." || segment == ".")
+                && base.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~')
+                }));
+        if !valid {
+            return Err(format!(
+                "`base_path`: `{}` is not a path prefix such as `/legal`",
+                self.base_path
+            ));
+        }
+        self.base_path = base;
+        Ok(self)
+    }
+}
+
+/// `PRIVACY_PAGES_<KEY>` variables from a given list (the process's, or a
+/// test's), parsed the way figment parses environment values (`3`, `true`,
+/// `[a, b]`), and named as such in error messages.
+struct EnvVars(Dict);
+
+impl EnvVars {
+    fn new(env: &[(String, String)]) -> Self {
+        let config_var = format!("{ENV_PREFIX}CONFIG");
+        let dict = env
+            .iter()
+            .filter(|(key, _)| *key != config_var)
+            .filter_map(|(key, value)| {
+                let name = key.strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
+                let value: Value = value.parse().unwrap_or_else(|_| Value::from(value.clone()));
+                Some((name, value))
+            })
+            .collect();
+        EnvVars(dict)
+    }
+}
+
+impl Provider for EnvVars {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("environment variable")
+            .interpolater(|_, keys| format!("{ENV_PREFIX}{}", keys.join("_").to_ascii_uppercase()))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.0.clone()))
+    }
+}
