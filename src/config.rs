@@ -35,6 +35,9 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// Reload the content folder whenever a file in it changes (for writing
+    /// policies; in production, send SIGHUP instead).
+    pub watch: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -81,6 +84,7 @@ impl Default for Config {
             ],
             shutdown_grace_secs: 10,
             log_format: LogFormat::Text,
+            watch: false,
         }
     }
 }
@@ -100,6 +104,8 @@ pub struct Overrides {
     pub shutdown_grace_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watch: Option<bool>,
 }
 
 impl Config {
@@ -177,6 +183,12 @@ impl Config {
             ));
         }
         self.base_path = base;
+        if self.watch && self.content.is_none() {
+            return Err(
+                "`watch`: the bundled content is compiled in; watching needs a `content` folder"
+                    .to_owned(),
+            );
+        }
         Ok(self)
     }
 }

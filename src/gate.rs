@@ -37,7 +37,7 @@ use lol_html::{RewriteStrSettings, element, end, end_tag};
 use tower::{Layer, Service};
 
 use crate::consent::{Consent, CookieScope};
-use crate::content::{Library, ServiceId, Site};
+use crate::content::{LiveLibrary, ServiceId, Site};
 use crate::proxy::RequestFacts;
 
 /// Bodies larger than this are passed on unchanged (and logged).
@@ -152,16 +152,18 @@ pub fn rewrite(
 /// The script gate as a [`Layer`]. Sites are chosen by `Host`, as for pages.
 #[derive(Clone)]
 pub struct ScriptGateLayer {
-    library: Arc<Library>,
+    library: LiveLibrary,
     base_path: Arc<str>,
 }
 
 impl ScriptGateLayer {
     /// `base_path` is where the policy router is mounted (`""` at the root,
     /// `"/legal"` when nested): `consent.js` and the opt-out endpoints live there.
-    pub fn new(library: Arc<Library>, base_path: impl Into<Arc<str>>) -> Self {
+    /// `library` is a [`LiveLibrary`] (shared with the policy router, so both
+    /// see a reload) or a plain [`Library`](crate::content::Library).
+    pub fn new(library: impl Into<LiveLibrary>, base_path: impl Into<Arc<str>>) -> Self {
         ScriptGateLayer {
-            library,
+            library: library.into(),
             base_path: base_path.into(),
         }
     }
@@ -245,7 +247,7 @@ where
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .or_else(|| request.uri().host());
-        let site = self.layer.library.site_for_host(host).clone();
+        let site = self.layer.library.current().site_for_host(host).clone();
         let consent = Consent::read(request.headers(), &site);
         let head_request = request.method() == Method::HEAD;
         let facts = request

@@ -17,6 +17,7 @@ pub mod lang;
 pub mod negotiate;
 pub mod pages;
 pub mod proxy;
+pub mod reload;
 pub mod server;
 
 pub use pages::AppState;

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 use privacy_pages::config::{Config, LogFormat, Overrides};
 use privacy_pages::content::{self, Source};
+use privacy_pages::reload::Reloader;
 use privacy_pages::{AppState, app, server};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -66,6 +67,10 @@ struct ServeArgs {
     /// `text` or `json` [default: text] [env: PRIVACY_PAGES_LOG_FORMAT].
     #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
     log_format: Option<LogFormat>,
+    /// Reload the content folder when a file in it changes, for writing
+    /// policies (in production send SIGHUP instead) [env: PRIVACY_PAGES_WATCH].
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Args)]
@@ -105,6 +110,7 @@ impl ServeArgs {
             trusted_proxies: self.trusted_proxies.clone(),
             shutdown_grace_secs: self.shutdown_grace_secs,
             log_format: self.log_format,
+            watch: self.watch.then_some(true),
         }
     }
 }
@@ -139,7 +145,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(_)) => check(&config),
-        Some(Command::Healthcheck(_)) => healthcheck(config.listen),
+        Some(Command::Healthcheck(_)) => healthcheck(config.listen, &config.base_path),
         Some(Command::Serve(_)) | None => run(config),
     }
 }
@@ -168,7 +174,7 @@ fn check(config: &Config) -> ExitCode {
 }
 
 /// `GET /healthz` over plain TCP: the image has no shell or curl.
-fn healthcheck(listen: SocketAddr) -> ExitCode {
+fn healthcheck(listen: SocketAddr, base_path: &str) -> ExitCode {
     let target = match listen.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => {
             SocketAddr::new(Ipv4Addr::LOCALHOST.into(), listen.port())
@@ -183,8 +189,10 @@ fn healthcheck(listen: SocketAddr) -> ExitCode {
         let mut stream = TcpStream::connect_timeout(&target, timeout)?;
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let request = format!(
+            "GET {base_path}/healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes())?;
         let mut head = [0u8; 64];
         let read = stream.read(&mut head)?;
         Ok(String::from_utf8_lossy(&head[..read]).into_owned())
@@ -246,6 +254,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(library)
         .with_base_path(&config.base_path)
         .with_trusted_proxies(config.trusted_proxies.clone());
+    let reloader = Reloader::new(state.library.clone(), source.clone());
+    #[cfg(unix)]
+    tokio::spawn(reloader.clone().on_sighup());
+    if let (true, Some(dir)) = (config.watch, &config.content) {
+        reloader
+            .watch(dir)
+            .with_context(|| format!("cannot watch {}", dir.display()))?;
+    }
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     server::serve(listener, app(state), shutdown_signal(), grace).await?;
     tracing::info!("stopped");

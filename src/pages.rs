@@ -20,7 +20,9 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
 use crate::consent::{Consent, ServiceState};
-use crate::content::{Document, Library, OptOutControl, Policy, Segment, ServiceId, Site, Version};
+use crate::content::{
+    Document, Library, LiveLibrary, OptOutControl, Policy, Segment, ServiceId, Site, Version,
+};
 use crate::error::AppError;
 use crate::gate::KnownLayout;
 use crate::i18n::Tr;
@@ -31,7 +33,8 @@ use crate::proxy::RequestFacts;
 /// What every handler shares: the content, and where the service is mounted.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub library: Arc<Library>,
+    /// The content; replaced as a whole on reload.
+    pub library: LiveLibrary,
     /// The path prefix the service answers under; empty at the root.
     pub base_path: Arc<str>,
     /// Peers whose forwarded headers are believed (see [`crate::proxy`]).
@@ -42,7 +45,7 @@ impl AppState {
     /// State for serving at the root of a host.
     pub fn new(library: Library) -> Self {
         AppState {
-            library: Arc::new(library),
+            library: LiveLibrary::new(library),
             base_path: Arc::from(""),
             trusted_proxies: crate::config::Config::default().trusted_proxies.into(),
         }
@@ -120,7 +123,8 @@ impl FromRequestParts<AppState> for CurrentSite {
             .get(HOST)
             .and_then(|value| value.to_str().ok())
             .or_else(|| parts.uri.host());
-        Ok(CurrentSite(state.library.site_for_host(host).clone()))
+        let library = state.library.current();
+        Ok(CurrentSite(library.site_for_host(host).clone()))
     }
 }
 

@@ -124,7 +124,12 @@ async fn healthz() -> &'static str {
 /// `GET /readyz`: content is loaded and being served. (The process serves
 /// nothing before its content loads, and keeps the last good content.)
 async fn readyz(State(state): State<AppState>) -> String {
-    format!("ready: {} sites\n", state.library.sites().len())
+    let library = state.library.current();
+    format!(
+        "ready: {} sites, content generation {}\n",
+        library.sites().len(),
+        state.library.generation()
+    )
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops

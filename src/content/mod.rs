@@ -16,6 +16,7 @@
 mod front_matter;
 mod html;
 mod liquid;
+mod live;
 mod markdown;
 mod model;
 mod site_config;
@@ -28,6 +29,7 @@ use std::path::{Component, Path, PathBuf};
 use time::Date;
 use time::macros::format_description;
 
+pub use live::LiveLibrary;
 pub use model::{
     Document, Layout, Library, OptOutControl, Policy, Segment, Service, ServiceId, Site, TocEntry,
     Version, normalize_host,

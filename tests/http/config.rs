@@ -154,4 +154,12 @@ fn errors_name_the_key_and_the_source() {
     )
     .expect_err("missing file");
     assert!(error.contains("/nonexistent.toml"), "{error}");
+
+    let error = Config::load(
+        None,
+        &env(&[("PRIVACY_PAGES_WATCH", "true")]),
+        &Overrides::default(),
+    )
+    .expect_err("nothing to watch");
+    assert!(error.contains("`watch`"), "{error}");
 }

@@ -7,6 +7,7 @@ mod consent;
 mod content_errors;
 mod embed;
 mod language;
+mod lifecycle;
 mod nginx;
 mod pages;
 mod proxy;
