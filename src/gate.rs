@@ -25,13 +25,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::header::{
     CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, SET_COOKIE, VARY,
 };
 use axum::http::{HeaderValue, Method, Request, Response, StatusCode};
-use futures_util::StreamExt;
-use http_body_util::BodyExt;
 use lol_html::html_content::ContentType;
 use lol_html::{RewriteStrSettings, element, end, end_tag};
 use tower::{Layer, Service};
@@ -64,7 +62,8 @@ impl Injection {
             .map(|service| format!("{}:{}", service.id, service.cookie))
             .collect();
         let mut head = format!(
-            "<script src=\"{base_path}/static/consent.js\" data-base=\"{base_path}\" data-services=\"{}\" defer></script>",
+            "<script src=\"{base_path}{}\" data-base=\"{base_path}\" data-services=\"{}\" defer></script>",
+            crate::assets::path("consent.js"),
             services.join(" ")
         );
         let mut body = String::new();
@@ -318,7 +317,7 @@ async fn gate(
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let html = match read_bounded(body).await {
+    let html = match crate::body::read_bounded(body, MAX_GATED_BODY).await {
         Ok(html) => html,
         Err(original) => {
             tracing::warn!("HTML response unreadable or too large to gate; passed on unchanged");
@@ -374,36 +373,6 @@ fn refresh_opt_outs(
             headers.append(SET_COOKIE, value);
         }
     }
-}
-
-/// Reads at most [`MAX_GATED_BODY`] bytes. On overflow or a body error, the
-/// bytes read so far and the rest of the stream are handed back as one body.
-async fn read_bounded(mut body: Body) -> Result<Bytes, Body> {
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let mut total = 0;
-    loop {
-        match body.frame().await {
-            None => break,
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    total += data.len();
-                    chunks.push(data);
-                    if total > MAX_GATED_BODY {
-                        let read = futures_util::stream::iter(
-                            chunks.into_iter().map(Ok::<_, axum::Error>),
-                        );
-                        return Err(Body::from_stream(read.chain(body.into_data_stream())));
-                    }
-                }
-            }
-            Some(Err(err)) => {
-                tracing::warn!(error = %err, "body error while gating");
-                let read = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, axum::Error>));
-                return Err(Body::from_stream(read));
-            }
-        }
-    }
-    Ok(chunks.concat().into())
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! site and language by extractors in [`pages`], which fill an askama template
 //! around the chosen document. [`server::router`] assembles routes and layers.
 
-mod assets;
+pub mod assets;
+mod body;
 pub mod config;
 pub mod consent;
 pub mod content;
@@ -18,6 +19,7 @@ pub mod negotiate;
 pub mod pages;
 pub mod proxy;
 pub mod reload;
+mod revalidate;
 pub mod server;
 
 pub use pages::AppState;

@@ -19,6 +19,7 @@ use ipnet::IpNet;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
+use crate::assets;
 use crate::consent::{Consent, ServiceState};
 use crate::content::{
     Document, Library, LiveLibrary, OptOutControl, Policy, Segment, ServiceId, Site, Version,
@@ -149,6 +150,8 @@ struct Chrome<'a> {
     tr: Tr,
     site_name: &'a str,
     base: &'a str,
+    stylesheet: &'static str,
+    favicon: &'static str,
 }
 
 impl<'a> Chrome<'a> {
@@ -158,6 +161,8 @@ impl<'a> Chrome<'a> {
             tr: Tr(context.lang),
             site_name: &context.site.name,
             base: &context.base,
+            stylesheet: assets::path("style.css"),
+            favicon: assets::path("favicon.svg"),
         }
     }
 }

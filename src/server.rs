@@ -10,10 +10,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::LatencyUnit;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 
@@ -22,6 +24,7 @@ use crate::consent;
 use crate::gate::ScriptGateLayer;
 use crate::pages::{self, AppState};
 use crate::proxy::{ProxyLayer, RequestFacts};
+use crate::revalidate::revalidate;
 
 /// Opt-out forms carry one short field; anything larger is not one of ours.
 const MAX_FORM_BODY: usize = 4 * 1024;
@@ -53,8 +56,12 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/{policy}/versions", get(pages::versions))
         .route("/{policy}/{version}", get(pages::policy_version))
         .fallback(pages::fallback)
-        // The gate sees every HTML response the routes make, error pages included.
+        // The gate sees every HTML response the routes make, error pages
+        // included, before compression; validators are computed on the bytes
+        // as sent.
         .layer(gate)
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(revalidate))
 }
 
 /// The service as the binary runs it: [`router`] mounted at `base_path`,

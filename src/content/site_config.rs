@@ -74,10 +74,6 @@ pub struct SiteConfig {
     pub services: BTreeMap<ServiceId, Service>,
 }
 
-/// The first-party script that starts gtag without an inline script, so
-/// pages work under a CSP without `'unsafe-inline'`.
-pub const GTAG_INIT_PATH: &str = "/static/gtag-init.js";
-
 pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
     let raw: RawSite = toml::from_str(text).map_err(|err| {
         let line = err.span().map_or(1, |span| {
@@ -222,9 +218,12 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
             let mut url = script_url("https://www.googletagmanager.com/gtag/js".to_owned())?;
             url.query_pairs_mut().append_pair("id", &measurement_id);
             head.push(script_tag(&url, &[("async", None)]));
-            // First-party; `{base}` is replaced by the base path per request.
+            // First-party, so that gtag starts without an inline script (pages
+            // work under a CSP without 'unsafe-inline'); `{base}` is replaced
+            // by the base path per request.
             head.push(format!(
-                "<script src=\"{{base}}{GTAG_INIT_PATH}\" data-measurement-id=\"{measurement_id}\"></script>"
+                "<script src=\"{{base}}{}\" data-measurement-id=\"{measurement_id}\"></script>",
+                crate::assets::path("gtag-init.js")
             ));
             // The convention of Google's own opt-out snippet, which gtag.js honours.
             cookie = format!("ga-disable-{measurement_id}");
@@ -337,7 +336,10 @@ mod tests {
         assert!(!ga.active);
         assert_eq!(
             ga.head_html,
-            "<script src=\"https://www.googletagmanager.com/gtag/js?id=G-ABC123\" async></script><script src=\"{base}/static/gtag-init.js\" data-measurement-id=\"G-ABC123\"></script>"
+            format!(
+                "<script src=\"https://www.googletagmanager.com/gtag/js?id=G-ABC123\" async></script><script src=\"{{base}}{}\" data-measurement-id=\"G-ABC123\"></script>",
+                crate::assets::path("gtag-init.js")
+            )
         );
         assert_eq!(ga.origins, ["https://www.googletagmanager.com"]);
 

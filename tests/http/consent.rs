@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use privacy_pages::assets::path as asset;
 
 use crate::support::{Reply, get, send};
 
@@ -168,7 +169,7 @@ async fn global_privacy_control_blocks_every_third_party_script() {
             .collect();
         assert_eq!(scripts.len(), 1, "{path}: only consent.js");
         assert!(
-            scripts[0].starts_with("<script src=\"/static/consent.js\""),
+            scripts[0].starts_with(&format!("<script src=\"{}\"", asset("consent.js"))),
             "{path}"
         );
     }

@@ -7,6 +7,7 @@ mod app;
 use axum::body::Body;
 use axum::http::Request;
 use privacy_pages::AppState;
+use privacy_pages::assets::path as asset;
 use privacy_pages::content::{self, Source};
 
 use crate::support::send_to;
@@ -28,11 +29,10 @@ async fn get(path: &str, cookie: Option<&str>) -> crate::support::Reply {
 async fn operator_pages_are_gated() {
     let fresh = get("/", None).await;
     assert_eq!(fresh.status, 200);
-    assert!(
-        fresh
-            .body
-            .contains("<script src=\"/legal/static/consent.js\" data-base=\"/legal\"")
-    );
+    assert!(fresh.body.contains(&format!(
+        "<script src=\"/legal{}\" data-base=\"/legal\"",
+        asset("consent.js")
+    )));
     assert!(fresh.body.contains("cdn.carbonads.com/carbon.js"));
     assert!(
         fresh
@@ -40,7 +40,13 @@ async fn operator_pages_are_gated() {
             .contains("<div class=\"ad\" data-service=\"carbon\">")
     );
     assert!(fresh.body.contains("data-service=\"carbon\">"));
-    assert_eq!(fresh.body.matches("/legal/static/consent.js").count(), 1);
+    assert_eq!(
+        fresh
+            .body
+            .matches(&format!("/legal{}", asset("consent.js")))
+            .count(),
+        1
+    );
 
     let opted_out = get("/", Some("carbon-disable=true")).await;
     assert!(!opted_out.body.contains("carbon.js"));
@@ -61,15 +67,17 @@ async fn nested_policy_pages_carry_the_prefix_and_are_gated_once() {
     let page = get("/legal/privacy", None).await;
     assert_eq!(page.status, 200);
     assert_eq!(
-        page.body.matches("/legal/static/consent.js").count(),
+        page.body
+            .matches(&format!("/legal{}", asset("consent.js")))
+            .count(),
         1,
         "one gate, not two"
     );
     assert_eq!(page.body.matches("carbon.js").count(), 1);
-    assert!(
-        page.body
-            .contains("<link rel=\"stylesheet\" href=\"/legal/static/style.css\">")
-    );
+    assert!(page.body.contains(&format!(
+        "<link rel=\"stylesheet\" href=\"/legal{}\">",
+        asset("style.css")
+    )));
     assert!(page.body.contains("action=\"/legal/optout/carbon\""));
     assert!(
         page.body

@@ -1,5 +1,6 @@
 //! Forwarded headers through the router: believed from trusted peers only.
 
+use privacy_pages::assets::path as asset;
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -45,14 +46,14 @@ async fn a_trusted_proxy_decides_scheme_host_and_prefix() {
         page.body
             .contains("<link rel=\"canonical\" href=\"https://ispconfig.org/legal/privacy\">")
     );
-    assert!(
-        page.body
-            .contains("<link rel=\"stylesheet\" href=\"/legal/static/style.css\">")
-    );
-    assert!(
-        page.body
-            .contains("<script src=\"/legal/static/consent.js\" data-base=\"/legal\"")
-    );
+    assert!(page.body.contains(&format!(
+        "<link rel=\"stylesheet\" href=\"/legal{}\">",
+        asset("style.css")
+    )));
+    assert!(page.body.contains(&format!(
+        "<script src=\"/legal{}\" data-base=\"/legal\"",
+        asset("consent.js")
+    )));
 
     let optout = through(
         "127.0.0.1:50000",
@@ -86,10 +87,10 @@ async fn anyone_else_cannot_claim_https_or_another_host() {
         page.body
             .contains("<link rel=\"canonical\" href=\"http://octoprint.org/privacy\">")
     );
-    assert!(
-        page.body
-            .contains("<link rel=\"stylesheet\" href=\"/static/style.css\">")
-    );
+    assert!(page.body.contains(&format!(
+        "<link rel=\"stylesheet\" href=\"{}\">",
+        asset("style.css")
+    )));
     let optout = through("198.51.100.7:50000", "POST", "/optout/carbon", &FORWARDED).await;
     let cookie = optout.header("set-cookie").expect("cookie");
     assert!(!cookie.contains("Secure"), "{cookie}");
@@ -129,7 +130,10 @@ async fn base_path_mounts_everything_under_it() {
     let page = send_to(app.clone(), get("/legal/privacy")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("action=\"/legal/optout/carbon\""));
-    assert!(page.body.contains("href=\"/legal/static/style.css\""));
+    assert!(
+        page.body
+            .contains(&format!("href=\"/legal{}\"", asset("style.css")))
+    );
     assert!(
         page.body
             .contains("<link rel=\"canonical\" href=\"http://octoprint.org/legal/privacy\">")
@@ -148,7 +152,9 @@ async fn base_path_mounts_everything_under_it() {
     let outside = send_to(app.clone(), get("/privacy")).await;
     assert_eq!(outside.status, 404, "nothing answers outside the mount");
     assert!(
-        outside.body.contains("href=\"/legal/static/style.css\""),
+        outside
+            .body
+            .contains(&format!("href=\"/legal{}\"", asset("style.css"))),
         "the 404 page still finds its styles"
     );
 

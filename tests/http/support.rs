@@ -36,6 +36,16 @@ impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Every field of a header that may repeat (`Vary`), joined with `, `.
+    pub fn header_all(&self, name: &str) -> String {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// `GET path` with the given headers.
@@ -105,4 +115,45 @@ pub fn assert_well_formed(html: &str) {
         }
     }
     assert!(stack.is_empty(), "unclosed {stack:?}");
+}
+
+/// A page with its asset fingerprints replaced by `FINGERPRINT`, so that
+/// snapshots do not change with every edit to the stylesheet.
+pub fn without_fingerprints(body: &str) -> String {
+    ["style.css", "favicon.svg", "consent.js", "gtag-init.js"]
+        .into_iter()
+        .fold(body.to_owned(), |body, name| {
+            let (stem, ext) = name.rsplit_once('.').expect("extension");
+            body.replace(
+                privacy_pages::assets::path(name),
+                &format!("/static/{stem}.FINGERPRINT.{ext}"),
+            )
+        })
+}
+
+/// `GET path`, with the body as bytes (for compressed responses).
+pub async fn get_bytes(path: &str, headers: &[(&str, &str)]) -> (Reply, Vec<u8>) {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app()
+        .oneshot(request.body(Body::empty()).expect("valid request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    let reply = Reply {
+        status,
+        headers,
+        body: String::new(),
+    };
+    (reply, bytes)
 }
