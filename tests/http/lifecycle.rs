@@ -398,3 +398,41 @@ fn healthcheck_subcommand_reports_the_servers_health() {
     assert_eq!(gone.status.code(), Some(1), "{gone:?}");
     assert!(String::from_utf8_lossy(&gone.stderr).contains("unhealthy"));
 }
+
+#[test]
+fn request_logs_keep_no_query_cookie_or_full_address() {
+    let server = Server::start(&["--log-format", "json"]);
+    let response = exchange(
+        server.address,
+        "GET /privacy?email=visitor%40example.org HTTP/1.1\r\nHost: octoprint.org\r\n\
+         Cookie: carbon-disable=true; session=s3cr3t-cookie-value\r\n\
+         X-Forwarded-For: 203.0.113.77\r\nConnection: close\r\n\r\n",
+    )
+    .expect("request");
+    assert!(response.starts_with("HTTP/1.1 200"));
+    server.wait_for(|s| s.logged("/privacy"), "the request line");
+    let log = server.log_text();
+    let line = log
+        .lines()
+        .find(|line| line.contains("/privacy"))
+        .expect("a line for the request");
+    let entry: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+    let span = &entry["span"];
+    assert_eq!(span["method"], "GET", "{line}");
+    assert_eq!(span["path"], "/privacy", "{line}");
+    assert_eq!(
+        span["client"], "203.0.113.0/24",
+        "the proxy's client, truncated: {line}"
+    );
+    assert!(entry["fields"]["status"].as_u64() == Some(200), "{line}");
+    assert!(entry["fields"]["latency"].is_string(), "{line}");
+    for secret in [
+        "email",
+        "visitor",
+        "s3cr3t",
+        "carbon-disable",
+        "203.0.113.77",
+    ] {
+        assert!(!log.contains(secret), "{secret} logged:\n{log}");
+    }
+}
