@@ -14,6 +14,8 @@ use figment::{Figment, Metadata, Profile, Provider};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::security::SecurityHeaders;
+
 /// The prefix of every environment variable the service reads.
 pub const ENV_PREFIX: &str = "PRIVACY_PAGES_";
 
@@ -38,6 +40,10 @@ pub struct Config {
     /// Reload the content folder whenever a file in it changes (for writing
     /// policies; in production, send SIGHUP instead).
     pub watch: bool,
+    /// Who may frame the pages: a CSP `frame-ancestors` source list.
+    pub frame_ancestors: String,
+    /// `Strict-Transport-Security: max-age=…` on HTTPS requests; 0 sends none.
+    pub hsts_max_age_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -85,6 +91,8 @@ impl Default for Config {
             shutdown_grace_secs: 10,
             log_format: LogFormat::Text,
             watch: false,
+            frame_ancestors: "'self'".to_owned(),
+            hsts_max_age_secs: 0,
         }
     }
 }
@@ -106,6 +114,10 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_ancestors: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hsts_max_age_secs: Option<u64>,
 }
 
 impl Config {
@@ -165,6 +177,11 @@ impl Config {
         config.validate()
     }
 
+    /// The security headers these settings ask for.
+    pub fn security_headers(&self) -> Result<SecurityHeaders, String> {
+        SecurityHeaders::new(&self.frame_ancestors, self.hsts_max_age_secs)
+    }
+
     fn validate(mut self) -> Result<Config, String> {
         let base = self.base_path.trim_end_matches('/').to_owned();
         let valid = base.is_empty()
@@ -183,6 +200,9 @@ impl Config {
             ));
         }
         self.base_path = base;
+        if let Err(reason) = self.security_headers() {
+            return Err(format!("`frame_ancestors`: {reason}"));
+        }
         if self.watch && self.content.is_none() {
             return Err(
                 "`watch`: the bundled content is compiled in; watching needs a `content` folder"

@@ -221,6 +221,30 @@ impl KnownLayout {
     }
 }
 
+/// The origins third-party scripts on this page may load from: those of the
+/// site's active services that this visitor allows. The gate leaves it in the
+/// response's extensions for the Content-Security-Policy
+/// ([`crate::security`]), so the policy never admits a service the visitor
+/// turned off.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AllowedOrigins(pub Vec<String>);
+
+impl AllowedOrigins {
+    pub fn for_visitor(site: &Site, consent: &Consent) -> Self {
+        let mut origins: Vec<String> = Vec::new();
+        for service in site.services.values() {
+            if service.active && consent.allows(&service.id) {
+                for origin in &service.origins {
+                    if !origins.contains(origin) {
+                        origins.push(origin.clone());
+                    }
+                }
+            }
+        }
+        AllowedOrigins(origins)
+    }
+}
+
 /// Marks a response the gate has handled, so that a gate around a gate
 /// (the policy router nested in an operator's gated app) does nothing twice.
 #[derive(Clone, Copy, Debug)]
@@ -292,6 +316,9 @@ async fn gate(
         return response;
     }
     response.extensions_mut().insert(Gated);
+    response
+        .extensions_mut()
+        .insert(AllowedOrigins::for_visitor(site, consent));
     let headers = response.headers_mut();
     headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
     refresh_opt_outs(headers, site, consent, visit.https);

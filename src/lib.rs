@@ -20,6 +20,7 @@ pub mod pages;
 pub mod proxy;
 pub mod reload;
 mod revalidate;
+pub mod security;
 pub mod server;
 
 pub use pages::AppState;

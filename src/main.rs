@@ -71,6 +71,14 @@ struct ServeArgs {
     /// policies (in production send SIGHUP instead) [env: PRIVACY_PAGES_WATCH].
     #[arg(long)]
     watch: bool,
+    /// Who may frame the pages, a CSP source list [default: 'self']
+    /// [env: PRIVACY_PAGES_FRAME_ANCESTORS].
+    #[arg(long, value_name = "SOURCES")]
+    frame_ancestors: Option<String>,
+    /// Send Strict-Transport-Security with this max-age on HTTPS requests;
+    /// 0 sends none [default: 0] [env: PRIVACY_PAGES_HSTS_MAX_AGE_SECS].
+    #[arg(long, value_name = "SECONDS")]
+    hsts_max_age_secs: Option<u64>,
 }
 
 #[derive(Args)]
@@ -111,6 +119,8 @@ impl ServeArgs {
             shutdown_grace_secs: self.shutdown_grace_secs,
             log_format: self.log_format,
             watch: self.watch.then_some(true),
+            frame_ancestors: self.frame_ancestors.clone(),
+            hsts_max_age_secs: self.hsts_max_age_secs,
         }
     }
 }
@@ -251,9 +261,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, content = %source, sites = library.sites().len(), "serving");
+    let security = config.security_headers().map_err(anyhow::Error::msg)?;
     let state = AppState::new(library)
         .with_base_path(&config.base_path)
-        .with_trusted_proxies(config.trusted_proxies.clone());
+        .with_trusted_proxies(config.trusted_proxies.clone())
+        .with_security(security);
     let reloader = Reloader::new(state.library.clone(), source.clone());
     #[cfg(unix)]
     tokio::spawn(reloader.clone().on_sighup());

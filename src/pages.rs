@@ -30,6 +30,7 @@ use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::negotiate::LangPrefs;
 use crate::proxy::RequestFacts;
+use crate::security::SecurityHeaders;
 
 /// What every handler shares: the content, and where the service is mounted.
 #[derive(Clone, Debug)]
@@ -40,6 +41,8 @@ pub struct AppState {
     pub base_path: Arc<str>,
     /// Peers whose forwarded headers are believed (see [`crate::proxy`]).
     pub trusted_proxies: Arc<[IpNet]>,
+    /// Framing and HSTS, as the operator set them (see [`crate::security`]).
+    pub security: SecurityHeaders,
 }
 
 impl AppState {
@@ -49,7 +52,14 @@ impl AppState {
             library: LiveLibrary::new(library),
             base_path: Arc::from(""),
             trusted_proxies: crate::config::Config::default().trusted_proxies.into(),
+            security: SecurityHeaders::default(),
         }
+    }
+
+    /// Security headers other than the defaults.
+    pub fn with_security(mut self, security: SecurityHeaders) -> Self {
+        self.security = security;
+        self
     }
 
     /// Believe forwarded headers from these peers only.

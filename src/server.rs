@@ -25,6 +25,7 @@ use crate::gate::ScriptGateLayer;
 use crate::pages::{self, AppState};
 use crate::proxy::{ProxyLayer, RequestFacts};
 use crate::revalidate::revalidate;
+use crate::security::security_headers;
 
 /// Opt-out forms carry one short field; anything larger is not one of ours.
 const MAX_FORM_BODY: usize = 4 * 1024;
@@ -57,9 +58,13 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/{policy}/{version}", get(pages::policy_version))
         .fallback(pages::fallback)
         // The gate sees every HTML response the routes make, error pages
-        // included, before compression; validators are computed on the bytes
-        // as sent.
+        // included, before compression, and tells the security headers which
+        // origins it let in; validators are computed on the bytes as sent.
         .layer(gate)
+        .layer(middleware::from_fn_with_state(
+            state.security.clone(),
+            security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(revalidate))
 }
@@ -75,6 +80,10 @@ pub fn app(state: AppState) -> Router {
             .nest(&state.base_path, routes(&state))
             // Outside the mount: the same 404 page, not an empty one.
             .fallback(pages::fallback)
+            .layer(middleware::from_fn_with_state(
+                state.security.clone(),
+                security_headers,
+            ))
             .with_state(state)
     };
     // Outermost last: the proxy layer runs first, so that the request log

@@ -50,6 +50,10 @@ struct RawService {
     serve: Option<String>,
     placement: Option<String>,
     domain: Option<String>,
+    /// More origins the service's scripts load from or talk to, for the
+    /// Content-Security-Policy of visitors who allow it.
+    #[serde(default)]
+    csp_origins: Vec<String>,
 }
 
 fn default_kind() -> String {
@@ -206,6 +210,9 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
     let mut head = Vec::new();
     let mut body = Vec::new();
     let mut cookie = format!("{id}-disable");
+    // Where a kind's script, loaded from its usual place, goes next (JSONP,
+    // beacons, images), as its vendor documents it for CSP.
+    let mut known: &[&str] = &[];
     let url = match raw.kind.as_str() {
         "google-analytics" => {
             let measurement_id = required("measurement_id", raw.measurement_id.clone())?;
@@ -216,6 +223,13 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
                 return Err(format!("invalid `measurement_id` `{measurement_id}`"));
             }
             let mut url = script_url("https://www.googletagmanager.com/gtag/js".to_owned())?;
+            if raw.script_url.is_none() {
+                known = &[
+                    "https://*.googletagmanager.com",
+                    "https://*.google-analytics.com",
+                    "https://*.analytics.google.com",
+                ];
+            }
             url.query_pairs_mut().append_pair("id", &measurement_id);
             head.push(script_tag(&url, &[("async", None)]));
             // First-party, so that gtag starts without an inline script (pages
@@ -233,6 +247,14 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
             let serve = required("serve", raw.serve.clone())?;
             let placement = required("placement", raw.placement.clone())?;
             let mut url = script_url("https://cdn.carbonads.com/carbon.js".to_owned())?;
+            if raw.script_url.is_none() {
+                known = &[
+                    "https://*.carbonads.com",
+                    "https://*.carbonads.net",
+                    "https://*.buysellads.net",
+                    "https://*.buysellads.com",
+                ];
+            }
             url.query_pairs_mut()
                 .append_pair("serve", &serve)
                 .append_pair("placement", &placement);
@@ -267,6 +289,21 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
     if raw.name.trim().is_empty() {
         return Err("`name` is empty".to_owned());
     }
+    let mut origins = vec![url.origin().ascii_serialization()];
+    for origin in known
+        .iter()
+        .map(|o| (*o).to_owned())
+        .chain(raw.csp_origins.clone())
+    {
+        if !is_csp_origin(&origin) {
+            return Err(format!(
+                "`csp_origins`: `{origin}` is not an origin such as `https://api.example.com` or `https://*.example.com`"
+            ));
+        }
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
     Ok(Service {
         id: id.clone(),
         name: raw.name.trim().to_owned(),
@@ -274,8 +311,24 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         cookie,
         head_html: head.concat(),
         body_html: body.concat(),
-        origins: vec![url.origin().ascii_serialization()],
+        origins,
     })
+}
+
+/// `http(s)://host[:port]`, the host possibly starting with `*.`: nothing
+/// that could end the directive (`;`, `,`, spaces, quotes) or widen it to
+/// every host.
+fn is_csp_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = rest.strip_prefix("*.").unwrap_or(rest);
+    matches!(scheme, "https" | "http")
+        && !host.is_empty()
+        && host.contains(|c: char| c.is_ascii_alphanumeric())
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 /// `<script src="…" async id="…"></script>`, every value HTML-escaped.
@@ -341,7 +394,15 @@ mod tests {
                 crate::assets::path("gtag-init.js")
             )
         );
-        assert_eq!(ga.origins, ["https://www.googletagmanager.com"]);
+        assert_eq!(
+            ga.origins,
+            [
+                "https://www.googletagmanager.com",
+                "https://*.googletagmanager.com",
+                "https://*.google-analytics.com",
+                "https://*.analytics.google.com"
+            ]
+        );
 
         let carbon = service(
             "[services.carbon]\nname = \"Carbon Ads\"\nkind = \"carbon\"\nserve = \"CKYI\"\nplacement = \"x&y\"\nactive = true\n",
@@ -364,12 +425,34 @@ mod tests {
         assert_eq!(plausible.origins, ["http://127.0.0.1:9"]);
 
         let custom = service(
-            "[services.chat]\nname = \"Chat\"\nscript_url = \"https://chat.example/w.js\"\nposition = \"body\"\n",
+            "[services.chat]\nname = \"Chat\"\nscript_url = \"https://chat.example/w.js\"\nposition = \"body\"\ncsp_origins = [\"https://*.chat.example\"]\n",
         );
         assert_eq!(
             custom.body_html,
             "<script src=\"https://chat.example/w.js\" async></script>"
         );
+        assert_eq!(
+            custom.origins,
+            ["https://chat.example", "https://*.chat.example"]
+        );
+        for hostile in [
+            "*",
+            "https://*",
+            "https://a.example; script-src *",
+            "javascript:x",
+            "https://'self'",
+        ] {
+            let toml = format!(
+                "{BASE}[services.chat]\nname = \"Chat\"\nscript_url = \"https://chat.example/w.js\"\ncsp_origins = [\"{}\"]\n",
+                hostile.replace('"', "\\\"")
+            );
+            let error = parse(&toml).expect_err(hostile);
+            assert!(
+                error.reason.contains("csp_origins"),
+                "{hostile}: {}",
+                error.reason
+            );
+        }
     }
 
     #[test]

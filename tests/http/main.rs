@@ -12,6 +12,7 @@ mod lifecycle;
 mod nginx;
 mod pages;
 mod proxy;
+mod security;
 mod snapshots;
 mod socket;
 mod support;

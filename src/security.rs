@@ -1,0 +1,197 @@
+//! Security headers, on every response the service makes.
+//!
+//! The Content-Security-Policy admits no inline script or style at all (the
+//! templates have none; gtag starts from a first-party file) and, for
+//! scripts, `'self'` plus exactly the origins of the services this visitor
+//! allows ([`AllowedOrigins`], left by the script gate). A visitor who opted
+//! out of Carbon gets a policy under which the browser itself would refuse
+//! Carbon's script, whatever the page said.
+
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::gate::AllowedOrigins;
+use crate::proxy::RequestFacts;
+
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+
+/// Browser features no policy page needs.
+const PERMISSIONS: HeaderValue = HeaderValue::from_static(
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()",
+);
+
+/// What the operator decides: who may frame the pages, and HSTS.
+#[derive(Clone, Debug)]
+pub struct SecurityHeaders {
+    frame_ancestors: String,
+    /// `Strict-Transport-Security`, sent only on requests that came over HTTPS.
+    hsts: Option<HeaderValue>,
+}
+
+impl Default for SecurityHeaders {
+    fn default() -> Self {
+        SecurityHeaders::new("'self'", 0).unwrap_or(SecurityHeaders {
+            frame_ancestors: "'self'".to_owned(),
+            hsts: None,
+        })
+    }
+}
+
+impl SecurityHeaders {
+    /// `frame_ancestors` is a CSP source list (`'self'`, `'none'`,
+    /// `https://example.org`); `hsts_max_age_secs` 0 sends no HSTS.
+    pub fn new(frame_ancestors: &str, hsts_max_age_secs: u64) -> Result<Self, String> {
+        let frame_ancestors = frame_ancestors.trim();
+        let valid = !frame_ancestors.is_empty()
+            && frame_ancestors
+                .split_ascii_whitespace()
+                .all(is_frame_ancestor_source);
+        if !valid {
+            return Err(format!(
+                "`{frame_ancestors}` is not a CSP source list such as `'self'` or `'self' https://example.org`"
+            ));
+        }
+        let hsts = (hsts_max_age_secs > 0).then(|| {
+            HeaderValue::from_str(&format!("max-age={hsts_max_age_secs}"))
+                .unwrap_or(HeaderValue::from_static("max-age=31536000"))
+        });
+        Ok(SecurityHeaders {
+            frame_ancestors: frame_ancestors.to_owned(),
+            hsts,
+        })
+    }
+
+    /// The policy for a response that may load scripts from `origins`.
+    pub fn content_security_policy(&self, origins: &[String]) -> String {
+        let extra = origins.join(" ");
+        let with = |base: &str| {
+            if extra.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base} {extra}")
+            }
+        };
+        let frames = if extra.is_empty() {
+            "'none'".to_owned()
+        } else {
+            extra.clone()
+        };
+        format!(
+            "default-src 'self'; script-src {}; style-src {}; img-src {}; connect-src {}; \
+             font-src 'self'; frame-src {frames}; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors {}",
+            with("'self'"),
+            with("'self'"),
+            with("'self' data:"),
+            with("'self'"),
+            self.frame_ancestors,
+        )
+    }
+
+    /// `X-Frame-Options` for browsers without `frame-ancestors`, where it can
+    /// say the same thing.
+    fn x_frame_options(&self) -> Option<HeaderValue> {
+        match self.frame_ancestors.as_str() {
+            "'self'" => Some(HeaderValue::from_static("SAMEORIGIN")),
+            "'none'" => Some(HeaderValue::from_static("DENY")),
+            _ => None,
+        }
+    }
+}
+
+/// `'self'`, `'none'`, or a scheme-and-host source: nothing that could end the
+/// directive or the header.
+fn is_frame_ancestor_source(source: &str) -> bool {
+    matches!(source, "'self'" | "'none'")
+        || source.split_once("://").is_some_and(|(scheme, host)| {
+            matches!(scheme, "https" | "http")
+                && !host.is_empty()
+                && host.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'*' | b'/')
+                })
+        })
+}
+
+/// The middleware (`from_fn_with_state(headers, security_headers)`), outside
+/// the gate.
+pub async fn security_headers(
+    State(policy): State<SecurityHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let https = request
+        .extensions()
+        .get::<RequestFacts>()
+        .is_some_and(|facts| facts.https);
+    let mut response = next.run(request).await;
+    let origins = response
+        .extensions()
+        .get::<AllowedOrigins>()
+        .map(|allowed| allowed.0.as_slice())
+        .unwrap_or_default();
+    let csp = policy.content_security_policy(origins);
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(PERMISSIONS_POLICY, PERMISSIONS);
+    headers.insert(
+        CROSS_ORIGIN_OPENER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if let Some(value) = policy.x_frame_options() {
+        headers.insert(X_FRAME_OPTIONS, value);
+    }
+    if let (true, Some(hsts)) = (https, &policy.hsts) {
+        headers.insert(STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_admits_exactly_the_allowed_origins() {
+        let policy = SecurityHeaders::default();
+        let none = policy.content_security_policy(&[]);
+        assert!(none.contains("script-src 'self';"), "{none}");
+        assert!(none.contains("frame-src 'none';"), "{none}");
+        assert!(!none.contains("unsafe"), "{none}");
+        let carbon = policy.content_security_policy(&["https://cdn.carbonads.com".to_owned()]);
+        assert!(
+            carbon.contains("script-src 'self' https://cdn.carbonads.com;"),
+            "{carbon}"
+        );
+        assert!(carbon.ends_with("frame-ancestors 'self'"), "{carbon}");
+    }
+
+    #[test]
+    fn frame_ancestors_are_checked() {
+        assert!(SecurityHeaders::new("'self' https://octoprint.org", 0).is_ok());
+        assert!(SecurityHeaders::new("'none'", 0).is_ok());
+        for bad in [
+            "",
+            "*",
+            "'self'; script-src *",
+            "'unsafe-inline'",
+            "https://a\nb",
+        ] {
+            assert!(SecurityHeaders::new(bad, 0).is_err(), "{bad:?}");
+        }
+    }
+}
