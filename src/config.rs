@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Map, Value};
@@ -14,6 +15,7 @@ use figment::{Figment, Metadata, Profile, Provider};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{ConnectionLimits, MIN_HEADER_BYTES, RequestLimits};
 use crate::security::SecurityHeaders;
 
 /// The prefix of every environment variable the service reads.
@@ -44,6 +46,15 @@ pub struct Config {
     pub frame_ancestors: String,
     /// `Strict-Transport-Security: max-age=…` on HTTPS requests; 0 sends none.
     pub hsts_max_age_secs: u64,
+    /// Request line and headers together, in bytes; more is answered `431`.
+    pub max_header_bytes: usize,
+    /// Seconds a client has to send a request's headers (and the longest a
+    /// kept-alive connection may idle).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request may take, body included; then `408`.
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; beyond, `503` with `Retry-After`.
+    pub max_concurrent_requests: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -93,6 +104,10 @@ impl Default for Config {
             watch: false,
             frame_ancestors: "'self'".to_owned(),
             hsts_max_age_secs: 0,
+            max_header_bytes: ConnectionLimits::default().max_header_bytes,
+            header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
+            request_timeout_secs: RequestLimits::default().request_timeout.as_secs(),
+            max_concurrent_requests: RequestLimits::default().max_concurrent_requests,
         }
     }
 }
@@ -118,6 +133,14 @@ pub struct Overrides {
     pub frame_ancestors: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hsts_max_age_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_header_bytes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_read_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_requests: Option<usize>,
 }
 
 impl Config {
@@ -182,7 +205,41 @@ impl Config {
         SecurityHeaders::new(&self.frame_ancestors, self.hsts_max_age_secs)
     }
 
+    /// What hyper enforces on each connection.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_header_bytes: self.max_header_bytes,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+        }
+    }
+
+    /// What the middleware enforces on each request.
+    pub fn request_limits(&self) -> RequestLimits {
+        RequestLimits {
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_concurrent_requests: self.max_concurrent_requests,
+        }
+    }
+
     fn validate(mut self) -> Result<Config, String> {
+        if self.max_header_bytes < MIN_HEADER_BYTES {
+            return Err(format!(
+                "`max_header_bytes`: {} is below the smallest hyper accepts, {MIN_HEADER_BYTES}",
+                self.max_header_bytes
+            ));
+        }
+        for (key, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+            (
+                "max_concurrent_requests",
+                self.max_concurrent_requests as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("`{key}`: must be at least 1"));
+            }
+        }
         let base = self.base_path.trim_end_matches('/').to_owned();
         let valid = base.is_empty()
             || (base.starts_with('/')

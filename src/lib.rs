@@ -15,6 +15,7 @@ mod error;
 pub mod gate;
 mod i18n;
 pub mod lang;
+pub mod limits;
 pub mod negotiate;
 pub mod pages;
 pub mod proxy;

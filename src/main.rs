@@ -13,7 +13,8 @@ use ipnet::IpNet;
 use privacy_pages::config::{Config, LogFormat, Overrides};
 use privacy_pages::content::{self, Source};
 use privacy_pages::reload::Reloader;
-use privacy_pages::{AppState, app, server};
+use privacy_pages::server::{self, ServeOptions};
+use privacy_pages::{AppState, app};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -79,6 +80,23 @@ struct ServeArgs {
     /// 0 sends none [default: 0] [env: PRIVACY_PAGES_HSTS_MAX_AGE_SECS].
     #[arg(long, value_name = "SECONDS")]
     hsts_max_age_secs: Option<u64>,
+    /// Largest request head (request line and headers) in bytes; more gets
+    /// 431 [default: 16384, at least 8192] [env: PRIVACY_PAGES_MAX_HEADER_BYTES].
+    #[arg(long, value_name = "BYTES")]
+    max_header_bytes: Option<usize>,
+    /// Seconds a client has to send its request headers, and the longest an
+    /// idle kept-alive connection stays open [default: 10]
+    /// [env: PRIVACY_PAGES_HEADER_READ_TIMEOUT_SECS].
+    #[arg(long, value_name = "SECONDS")]
+    header_read_timeout_secs: Option<u64>,
+    /// Seconds a request may take, body included, before it is answered 408
+    /// [default: 30] [env: PRIVACY_PAGES_REQUEST_TIMEOUT_SECS].
+    #[arg(long, value_name = "SECONDS")]
+    request_timeout_secs: Option<u64>,
+    /// Requests handled at once; beyond this they are refused with 503 and
+    /// Retry-After [default: 512] [env: PRIVACY_PAGES_MAX_CONCURRENT_REQUESTS].
+    #[arg(long, value_name = "N")]
+    max_concurrent_requests: Option<usize>,
 }
 
 #[derive(Args)]
@@ -121,6 +139,10 @@ impl ServeArgs {
             watch: self.watch.then_some(true),
             frame_ancestors: self.frame_ancestors.clone(),
             hsts_max_age_secs: self.hsts_max_age_secs,
+            max_header_bytes: self.max_header_bytes,
+            header_read_timeout_secs: self.header_read_timeout_secs,
+            request_timeout_secs: self.request_timeout_secs,
+            max_concurrent_requests: self.max_concurrent_requests,
         }
     }
 }
@@ -265,7 +287,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(library)
         .with_base_path(&config.base_path)
         .with_trusted_proxies(config.trusted_proxies.clone())
-        .with_security(security);
+        .with_security(security)
+        .with_limits(config.request_limits());
     let reloader = Reloader::new(state.library.clone(), source.clone());
     #[cfg(unix)]
     tokio::spawn(reloader.clone().on_sighup());
@@ -274,8 +297,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .watch(dir)
             .with_context(|| format!("cannot watch {}", dir.display()))?;
     }
-    let grace = Duration::from_secs(config.shutdown_grace_secs);
-    server::serve(listener, app(state), shutdown_signal(), grace).await?;
+    let options = ServeOptions {
+        grace: Duration::from_secs(config.shutdown_grace_secs),
+        limits: config.connection_limits(),
+    };
+    server::serve(listener, app(state), shutdown_signal(), options).await?;
     tracing::info!("stopped");
     Ok(())
 }

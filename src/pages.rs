@@ -28,6 +28,7 @@ use crate::error::AppError;
 use crate::gate::KnownLayout;
 use crate::i18n::Tr;
 use crate::lang::Lang;
+use crate::limits::RequestLimits;
 use crate::negotiate::LangPrefs;
 use crate::proxy::RequestFacts;
 use crate::security::SecurityHeaders;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpNet]>,
     /// Framing and HSTS, as the operator set them (see [`crate::security`]).
     pub security: SecurityHeaders,
+    /// Request timeout and load shedding (see [`crate::limits`]).
+    pub limits: RequestLimits,
 }
 
 impl AppState {
@@ -53,7 +56,14 @@ impl AppState {
             base_path: Arc::from(""),
             trusted_proxies: crate::config::Config::default().trusted_proxies.into(),
             security: SecurityHeaders::default(),
+            limits: RequestLimits::default(),
         }
+    }
+
+    /// Request limits other than the defaults.
+    pub fn with_limits(mut self, limits: RequestLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Security headers other than the defaults.

@@ -1,7 +1,7 @@
 //! The HTTP surface: every route and layer in one place, and serving on a
 //! listener until shutdown.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -9,19 +9,25 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::Request;
+use axum::http::{Request, StatusCode};
 use axum::middleware;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::Service;
 use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 
 use crate::assets;
 use crate::consent;
 use crate::gate::ScriptGateLayer;
+use crate::limits::{ConnectionLimits, InFlight, MIN_HEADER_BYTES, shed};
 use crate::pages::{self, AppState};
 use crate::proxy::{ProxyLayer, RequestFacts};
 use crate::revalidate::revalidate;
@@ -34,7 +40,10 @@ const MAX_FORM_BODY: usize = 4 * 1024;
 /// but routed at the root: what an operator's own app nests at that path
 /// (see `examples/embed`). [`app`] is the same wrapped for serving alone.
 pub fn router(state: AppState) -> Router {
-    routes(&state).with_state(state)
+    let security = state.security.clone();
+    routes(&state)
+        .layer(middleware::from_fn_with_state(security, security_headers))
+        .with_state(state)
 }
 
 fn routes(state: &AppState) -> Router<AppState> {
@@ -58,38 +67,45 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/{policy}/{version}", get(pages::policy_version))
         .fallback(pages::fallback)
         // The gate sees every HTML response the routes make, error pages
-        // included, before compression, and tells the security headers which
-        // origins it let in; validators are computed on the bytes as sent.
+        // included, before compression, and leaves the security headers (put
+        // on outside) the origins it let in; validators are computed on the
+        // bytes as sent.
         .layer(gate)
-        .layer(middleware::from_fn_with_state(
-            state.security.clone(),
-            security_headers,
-        ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(revalidate))
 }
 
 /// The service as the binary runs it: [`router`] mounted at `base_path`,
-/// with the request log and the reverse-proxy layer around it.
+/// with the request limits, the request log and the reverse-proxy layer
+/// around it.
 pub fn app(state: AppState) -> Router {
     let proxy = ProxyLayer::new(state.trusted_proxies.to_vec());
+    let limits = state.limits;
+    let security = state.security.clone();
     let app: Router = if state.base_path.is_empty() {
-        router(state)
+        routes(&state).with_state(state)
     } else {
         Router::new()
             .nest(&state.base_path, routes(&state))
             // Outside the mount: the same 404 page, not an empty one.
             .fallback(pages::fallback)
-            .layer(middleware::from_fn_with_state(
-                state.security.clone(),
-                security_headers,
-            ))
             .with_state(state)
     };
-    // Outermost last: the proxy layer runs first, so that the request log
-    // (and everything inside) sees the client, host and scheme a trusted
-    // proxy stated.
-    app.layer(
+    // Each `layer` wraps the ones before it; a request meets them bottom-up:
+    // the proxy layer first, so that the request log (and everything inside)
+    // sees the client, host and scheme a trusted proxy stated; then the log,
+    // so that shed and timed-out requests are logged too; then the security
+    // headers, so that those answers carry them as well.
+    app.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout,
+    ))
+    .layer(middleware::from_fn_with_state(
+        InFlight::new(limits.max_concurrent_requests),
+        shed,
+    ))
+    .layer(middleware::from_fn_with_state(security, security_headers))
+    .layer(
         TraceLayer::new_for_http()
             .make_span_with(request_span)
             .on_request(|_: &Request<Body>, _: &Span| {})
@@ -148,47 +164,110 @@ async fn readyz(State(state): State<AppState>) -> String {
     )
 }
 
+/// How [`serve`] treats connections.
+#[derive(Clone, Copy, Debug)]
+pub struct ServeOptions {
+    /// How long in-flight requests may take to finish after shutdown begins.
+    pub grace: Duration,
+    /// Header size and read-time limits, enforced by hyper.
+    pub limits: ConnectionLimits,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            grace: Duration::from_secs(10),
+            limits: ConnectionLimits::default(),
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
-/// accepting connections and lets in-flight requests finish, for at most `grace`.
+/// accepting connections and lets in-flight requests finish, for at most
+/// `options.grace`.
+///
+/// The accept loop is written out (rather than `axum::serve`) to configure
+/// hyper: `axum::serve` sets no header read timeout, which leaves every
+/// connection open to a client that sends its headers one byte a minute.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
+    options: ServeOptions,
 ) -> io::Result<()> {
-    // Without TCP_NODELAY a small response waits for the peer's delayed ACK
-    // (~40 ms) before its last segment goes out.
-    let listener = listener.tap_io(|tcp| {
+    let limits = options.limits;
+    let max_header_bytes = limits.max_header_bytes.max(MIN_HEADER_BYTES);
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(max_header_bytes);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX))
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
+    let graceful = GracefulShutdown::new();
+    let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    accept_error(err).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Without TCP_NODELAY a small response waits for the peer's delayed
+        // ACK (~40 ms) before its last segment goes out.
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::warn!(error = %err, "cannot set TCP_NODELAY");
         }
-    });
-    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing in-flight requests");
-        let _ = stopping.send(());
-    };
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .into_future();
-    let deadline = async move {
-        if stopped.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
+        let Ok(service) = make_service.call(peer).await;
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // Resets, timeouts and malformed requests end here; hyper has
+            // already answered what deserved an answer (400, 431).
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
     tokio::select! {
-        result = server => result,
-        () = deadline => {
-            tracing::warn!(grace_secs = grace.as_secs(), "grace period over; dropping unfinished requests");
-            Ok(())
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(options.grace) => {
+            tracing::warn!(grace_secs = options.grace.as_secs(), "grace period over; dropping unfinished requests");
         }
     }
+    Ok(())
+}
+
+/// HTTP/2 streams one connection may have open at once (hyper's default is 200).
+const MAX_STREAMS_PER_CONNECTION: u32 = 64;
+
+/// A failed `accept`: a connection that died before it was taken is nothing;
+/// anything else (out of file descriptors) is logged and waited out rather
+/// than spun on.
+async fn accept_error(err: io::Error) {
+    if matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %err, "accept failed; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 #[cfg(test)]

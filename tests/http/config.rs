@@ -163,3 +163,69 @@ fn errors_name_the_key_and_the_source() {
     .expect_err("nothing to watch");
     assert!(error.contains("`watch`"), "{error}");
 }
+
+#[test]
+fn limits_are_validated() {
+    for (var, value, key) in [
+        (
+            "PRIVACY_PAGES_MAX_HEADER_BYTES",
+            "4096",
+            "`max_header_bytes`",
+        ),
+        (
+            "PRIVACY_PAGES_REQUEST_TIMEOUT_SECS",
+            "0",
+            "`request_timeout_secs`",
+        ),
+        (
+            "PRIVACY_PAGES_HEADER_READ_TIMEOUT_SECS",
+            "0",
+            "`header_read_timeout_secs`",
+        ),
+        (
+            "PRIVACY_PAGES_MAX_CONCURRENT_REQUESTS",
+            "0",
+            "`max_concurrent_requests`",
+        ),
+    ] {
+        let error = Config::load(None, &env(&[(var, value)]), &Overrides::default())
+            .expect_err("out of range");
+        assert!(error.contains(key), "{error}");
+    }
+    let config = Config::load(
+        None,
+        &env(&[
+            ("PRIVACY_PAGES_MAX_HEADER_BYTES", "32768"),
+            ("PRIVACY_PAGES_MAX_CONCURRENT_REQUESTS", "64"),
+        ]),
+        &Overrides::default(),
+    )
+    .expect("valid");
+    assert_eq!(config.connection_limits().max_header_bytes, 32768);
+    assert_eq!(config.request_limits().max_concurrent_requests, 64);
+}
+
+/// The README's table is the operator's reference: every setting the
+/// service reads is a row in it, with its environment variable and flag,
+/// and every flag is in `--help`.
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = include_str!("../../README.md");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_privacy-pages"))
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    let keys = toml::Value::try_from(Config::default()).expect("serializable");
+    let keys = keys.as_table().expect("a table");
+    assert!(keys.len() >= 12, "{keys:?}");
+    // `content` has no default, so it is absent from the serialized defaults.
+    let names = keys.keys().map(String::as_str).chain(["content"]);
+    for key in names {
+        let env = format!("PRIVACY_PAGES_{}", key.to_ascii_uppercase());
+        let flag = format!("--{}", key.replace('_', "-"));
+        let row = format!("| `{key}` | `{env}` | `{flag}` |");
+        assert!(readme.contains(&row), "README lacks the row {row}");
+        assert!(help.contains(&flag), "--help lacks {flag}");
+    }
+}

@@ -9,6 +9,7 @@ mod content_errors;
 mod embed;
 mod language;
 mod lifecycle;
+mod limits;
 mod nginx;
 mod pages;
 mod proxy;

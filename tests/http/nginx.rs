@@ -110,7 +110,10 @@ async fn start_app() -> SocketAddr {
         listener,
         app(state),
         std::future::pending(),
-        Duration::from_secs(1),
+        server::ServeOptions {
+            grace: Duration::from_secs(1),
+            ..Default::default()
+        },
     ));
     address
 }

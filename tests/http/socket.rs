@@ -21,7 +21,10 @@ async fn serves_over_tcp_and_shuts_down_gracefully() {
         async {
             let _ = stopped.await;
         },
-        Duration::from_secs(5),
+        server::ServeOptions {
+            grace: Duration::from_secs(5),
+            ..Default::default()
+        },
     ));
 
     let mut stream = TcpStream::connect(address).await.expect("connect");
@@ -54,7 +57,10 @@ async fn start() -> std::net::SocketAddr {
         listener,
         app(AppState::new(library)),
         std::future::pending(),
-        Duration::from_secs(1),
+        server::ServeOptions {
+            grace: Duration::from_secs(1),
+            ..Default::default()
+        },
     ));
     address
 }

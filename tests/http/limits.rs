@@ -1,0 +1,314 @@
+//! Limits, over a real loopback socket: what a hostile or broken client can
+//! make the server hold, and what it answers.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use privacy_pages::limits::{ConnectionLimits, RequestLimits};
+use privacy_pages::server::{self, ServeOptions};
+use privacy_pages::{AppState, app, content};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Serves the bundled content with these limits; returns the address.
+async fn start(connection: ConnectionLimits, request: RequestLimits) -> SocketAddr {
+    let library = content::load(&content::Source::Embedded).expect("bundled content");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(server::serve(
+        listener,
+        app(AppState::new(library).with_limits(request)),
+        std::future::pending(),
+        ServeOptions {
+            grace: Duration::from_secs(1),
+            limits: connection,
+        },
+    ));
+    address
+}
+
+async fn start_default() -> SocketAddr {
+    start(ConnectionLimits::default(), RequestLimits::default()).await
+}
+
+/// Writes `request` and reads until the server closes (or 10 s pass).
+async fn exchange(address: SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    read_to_close(&mut stream).await
+}
+
+async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response));
+    match read.await {
+        Ok(Ok(_)) => {}
+        // A reset after the response is as good as a close here.
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Ok(Err(err)) => panic!("read: {err}"),
+        Err(_) => panic!(
+            "the server kept the connection open; read so far: {}",
+            String::from_utf8_lossy(&response)
+        ),
+    }
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+fn status(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {response:?}"))
+}
+
+fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name).then(|| value.trim())
+    })
+}
+
+#[tokio::test]
+async fn oversized_headers_get_431() {
+    let address = start_default().await;
+    let padding = "x".repeat(20 * 1024);
+    let response = exchange(
+        address,
+        format!("GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nX-Padding: {padding}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(status(&response), 431, "{response}");
+
+    // Many small headers add up the same way.
+    let many: String = (0..2000).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let response = exchange(
+        address,
+        format!("GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\n{many}Connection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(status(&response), 431, "{response}");
+
+    // Just under the limit is an ordinary request.
+    let fits = "x".repeat(12 * 1024);
+    let response = exchange(
+        address,
+        format!("GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nX-Padding: {fits}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(status(&response), 200);
+}
+
+#[tokio::test]
+async fn oversized_opt_out_forms_get_413() {
+    let address = start_default().await;
+    let body = format!("return_to=%2Fprivacy&padding={}", "x".repeat(64 * 1024));
+    let response = exchange(
+        address,
+        format!(
+            "POST /optout/carbon HTTP/1.1\r\nHost: octoprint.org\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(status(&response), 413, "{response}");
+    assert!(header(&response, "set-cookie").is_none());
+
+    // Announced as small, sent chunked and large: the limit counts bytes, not promises.
+    let chunk = "x".repeat(8 * 1024);
+    let mut chunked = String::new();
+    for _ in 0..4 {
+        chunked.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    chunked.push_str("0\r\n\r\n");
+    let response = exchange(
+        address,
+        format!(
+            "POST /optout/carbon HTTP/1.1\r\nHost: octoprint.org\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{chunked}"
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(status(&response), 413, "{response}");
+}
+
+/// Slowloris: headers trickled a byte at a time never complete a request;
+/// the connection is closed once the header read timeout passes.
+#[tokio::test]
+async fn trickled_headers_are_cut_off() {
+    let address = start(
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(1),
+            ..ConnectionLimits::default()
+        },
+        RequestLimits::default(),
+    )
+    .await;
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream
+        .write_all(b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    let mut closed = false;
+    while started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if stream.write_all(b"X").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 1024];
+        match tokio::time::timeout(Duration::from_millis(1), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(n)) => {
+                // hyper may say 408 before closing; it must not serve the page.
+                let said = String::from_utf8_lossy(&buf[..n]);
+                assert!(!said.contains(" 200 "), "{said}");
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(closed, "a trickling client held the connection for 10 s");
+
+    // An idle kept-alive connection is closed the same way.
+    let mut idle = TcpStream::connect(address).await.expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: octoprint.org\r\n\r\n")
+        .await
+        .expect("write");
+    let response = read_to_close(&mut idle).await;
+    assert_eq!(status(&response), 200, "{response}");
+}
+
+/// A body that never arrives: the request is answered 408 when the request
+/// timeout passes, and nothing is set.
+#[tokio::test]
+async fn a_stalled_body_gets_408() {
+    let address = start(
+        ConnectionLimits::default(),
+        RequestLimits {
+            request_timeout: Duration::from_secs(1),
+            ..RequestLimits::default()
+        },
+    )
+    .await;
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream
+        .write_all(b"POST /optout/carbon HTTP/1.1\r\nHost: octoprint.org\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\nreturn_to=")
+        .await
+        .expect("write");
+    let response = read_to_close(&mut stream).await;
+    assert_eq!(status(&response), 408, "{response}");
+    assert!(header(&response, "set-cookie").is_none());
+    assert!(
+        header(&response, "content-security-policy").is_some(),
+        "security headers on every answer"
+    );
+}
+
+/// With every slot taken, requests are refused at once with 503 and
+/// `Retry-After` (not queued); health probes still answer; when the slot
+/// frees, service resumes.
+#[tokio::test]
+async fn overload_is_shed_with_503() {
+    let address = start(
+        ConnectionLimits::default(),
+        RequestLimits {
+            max_concurrent_requests: 1,
+            ..RequestLimits::default()
+        },
+    )
+    .await;
+    // A POST whose body is late holds the one slot.
+    let body = b"return_to=%2Fprivacy";
+    let mut holder = TcpStream::connect(address).await.expect("connect");
+    holder
+        .write_all(
+            format!(
+                "POST /optout/carbon HTTP/1.1\r\nHost: octoprint.org\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("write");
+
+    let page = b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shed = loop {
+        let response = exchange(address, page).await;
+        if status(&response) == 503 {
+            break response;
+        }
+        assert_eq!(status(&response), 200);
+        assert!(
+            Instant::now() < deadline,
+            "never shed while the slot was held"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(header(&shed, "retry-after"), Some("1"));
+    assert_eq!(header(&shed, "cache-control"), Some("no-store"));
+    assert!(!shed.contains("carbon.js"));
+    let probe = exchange(
+        address,
+        b"GET /healthz HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status(&probe), 200, "health probes are never shed");
+
+    holder.write_all(body).await.expect("write body");
+    let held = read_to_close(&mut holder).await;
+    assert_eq!(status(&held), 303, "{held}");
+    assert_eq!(status(&exchange(address, page).await), 200);
+}
+
+/// Per-request work is bounded: an Accept-Language or Cookie header past its
+/// cap is not parsed (the page comes in the default language; an unreadable
+/// Cookie header fails closed, blocking third-party scripts).
+#[tokio::test]
+async fn oversized_preference_headers_are_not_parsed() {
+    let address = start_default().await;
+    let languages = format!("{}de", "xx-YY;q=0.1, ".repeat(600));
+    assert!(languages.len() < 12 * 1024);
+    let response = exchange(
+        address,
+        format!("GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nAccept-Language: {languages}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(status(&response), 200);
+    assert!(
+        !response.contains("notice-translation"),
+        "the capped header was read"
+    );
+
+    let german = exchange(
+        address,
+        b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nAccept-Language: de\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        german.contains("notice-translation"),
+        "a German reader of an English-only policy is told so"
+    );
+
+    let cookies = format!("{}x=1", "padding=abcdefgh; ".repeat(600));
+    let response = exchange(
+        address,
+        format!("GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nCookie: {cookies}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(status(&response), 200);
+    assert!(!response.contains("carbon.js"), "fails closed");
+}
