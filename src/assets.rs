@@ -12,7 +12,6 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use axum::extract::Path;
 use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +19,7 @@ use include_dir::{Dir, include_dir};
 
 use crate::error::AppError;
 use crate::negotiate::LangPrefs;
-use crate::pages::{CurrentSite, Mount};
+use crate::pages::{CurrentSite, Mount, PathParams};
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
@@ -91,7 +90,7 @@ pub async fn serve(
     mount: Mount,
     site: CurrentSite,
     prefs: LangPrefs,
-    Path(path): Path<String>,
+    PathParams(path): PathParams<String>,
 ) -> Result<Response, AppError> {
     let Some((asset, cache)) = lookup(&path) else {
         return Err(crate::pages::fallback(mount, site, prefs).await);

@@ -149,6 +149,32 @@ impl FromRequestParts<AppState> for CurrentSite {
     }
 }
 
+/// Path parameters (`Path<T>`), whose failure is the site's own 404 page.
+/// A segment that does not percent-decode to UTF-8 names no policy,
+/// version, file or service: it is a miss like any other, where axum's
+/// `Path` would answer with a bare-text 400.
+pub struct PathParams<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for PathParams<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(params)) => Ok(PathParams(params)),
+            Err(rejection) => {
+                tracing::debug!(%rejection, "path parameters rejected");
+                let mount = Mount::of(parts, state);
+                let Ok(CurrentSite(site)) = CurrentSite::from_request_parts(parts, state).await;
+                let Ok(prefs) = LangPrefs::from_request_parts(parts, state).await;
+                Err(not_found(&mount, &site, &prefs))
+            }
+        }
+    }
+}
+
 /// What any page, including error pages, needs to draw its frame.
 #[derive(Clone, Debug)]
 pub struct PageContext {
@@ -435,7 +461,7 @@ pub async fn current_policy(
     mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
-    Path(slug): Path<String>,
+    PathParams(slug): PathParams<String>,
     request: PageRequest,
 ) -> Result<Page, AppError> {
     let policy = find_policy(&mount, &site, &prefs, &slug)?;
@@ -447,7 +473,7 @@ pub async fn policy_version(
     mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
-    Path((slug, version)): Path<(String, String)>,
+    PathParams((slug, version)): PathParams<(String, String)>,
     request: PageRequest,
 ) -> Result<Page, AppError> {
     let policy = find_policy(&mount, &site, &prefs, &slug)?;
@@ -463,7 +489,7 @@ pub async fn versions(
     mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
-    Path(slug): Path<String>,
+    PathParams(slug): PathParams<String>,
 ) -> Result<Page, AppError> {
     let policy = find_policy(&mount, &site, &prefs, &slug)?;
     let lang = prefs.preferred(site.default_lang);

@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::Path;
+
 use axum::http::header::{ACCEPT, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use super::CookieScope;
 use crate::content::{Service, Site};
 use crate::error::AppError;
 use crate::negotiate::LangPrefs;
-use crate::pages::{CurrentSite, Mount};
+use crate::pages::{CurrentSite, Mount, PathParams};
 
 /// Longest `return_to` accepted; anything longer falls back to the policy page.
 const MAX_RETURN_TO: usize = 2048;
@@ -51,7 +51,7 @@ pub async fn opt_out(
     mount: Mount,
     site: CurrentSite,
     prefs: LangPrefs,
-    Path(service): Path<String>,
+    PathParams(service): PathParams<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -71,7 +71,7 @@ pub async fn opt_in(
     mount: Mount,
     site: CurrentSite,
     prefs: LangPrefs,
-    Path(service): Path<String>,
+    PathParams(service): PathParams<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {

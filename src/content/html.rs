@@ -194,6 +194,57 @@ fn split_segments(html: &str) -> Result<Vec<Segment>, Problem> {
     Ok(segments)
 }
 
+/// What in `html` a browser could run, or use to pull in another origin's
+/// content, as its parser would see it: script-capable elements, event
+/// handler and style attributes, `javascript:`/`data:` URLs. Empty for
+/// everything the pipeline emits; the property tests and fuzz targets hold
+/// the sanitiser to that.
+pub fn scriptable_markup(html: &str) -> Vec<String> {
+    let found = std::cell::RefCell::new(Vec::new());
+    let result = rewrite_str(
+        html,
+        RewriteStrSettings::new().append_element_content_handler(element!("*", |el| {
+            let tag = el.tag_name().to_ascii_lowercase();
+            if matches!(
+                tag.as_str(),
+                "script"
+                    | "style"
+                    | "iframe"
+                    | "object"
+                    | "embed"
+                    | "base"
+                    | "form"
+                    | "meta"
+                    | "link"
+            ) {
+                found.borrow_mut().push(format!("<{tag}>"));
+            }
+            for attribute in el.attributes() {
+                let name = attribute.name().to_ascii_lowercase();
+                let value: String = attribute
+                    .value()
+                    .chars()
+                    .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if name.starts_with("on")
+                    || name == "style"
+                    || value.starts_with("javascript:")
+                    || value.starts_with("data:")
+                    || value.starts_with("vbscript:")
+                {
+                    found.borrow_mut().push(format!("{name}={value}"));
+                }
+            }
+            Ok(())
+        })),
+    );
+    if let Err(err) = result {
+        found.borrow_mut().push(format!("unparsable: {err}"));
+    }
+    found.into_inner()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ use std::path::{Component, Path, PathBuf};
 use time::Date;
 use time::macros::format_description;
 
+pub use html::scriptable_markup;
 pub use live::LiveLibrary;
 pub use model::{
     Document, Layout, Library, OptOutControl, Policy, Segment, Service, ServiceId, Site, TocEntry,
@@ -156,6 +157,21 @@ impl Problem {
 pub fn load(source: &Source) -> Result<Library, ContentErrors> {
     let files = source.files().map_err(ContentErrors)?;
     Loader::default().load(files, source)
+}
+
+/// Loads and renders files held in memory, `(relative path, text)` as they
+/// would sit under `root` (which only names them in errors): the whole
+/// pipeline without a disk, for fuzzing and property tests.
+pub fn load_from_memory(root: &Path, files: &[(&str, &str)]) -> Result<Library, ContentErrors> {
+    let files = files
+        .iter()
+        .map(|(relative, text)| source::SourceFile {
+            relative: PathBuf::from(relative),
+            display: root.join(relative),
+            text: (*text).to_owned(),
+        })
+        .collect();
+    Loader::default().load(files, &Source::Dir(root.to_path_buf()))
 }
 
 #[derive(Default)]
