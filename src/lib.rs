@@ -23,6 +23,7 @@ pub mod reload;
 mod revalidate;
 pub mod security;
 pub mod server;
+pub mod variants;
 
 pub use pages::AppState;
 pub use server::{app, router};

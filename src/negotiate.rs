@@ -116,6 +116,31 @@ impl LangPrefs {
         fallback
     }
 
+    /// Everything negotiation can decide for this visitor: the explicit
+    /// choice, the pick from every set of available languages with every
+    /// default, and the preferred language with every default. Visitors with
+    /// equal signatures are served alike, whatever their headers said, so
+    /// responses can be shared between them (see [`crate::variants`]).
+    pub fn signature(&self) -> (Option<Lang>, Vec<Lang>) {
+        let mut signature = Vec::with_capacity(8);
+        let all = Lang::ALL;
+        for mask in 1..(1u32 << all.len()) {
+            let available: Vec<Lang> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, lang)| *lang)
+                .collect();
+            for default in all {
+                signature.push(self.choose(&available, default));
+            }
+        }
+        for default in all {
+            signature.push(self.preferred(default));
+        }
+        (self.explicit, signature)
+    }
+
     /// The language this visitor would read if we had everything in every
     /// language: the one to speak to them in when a page lacks it.
     pub fn preferred(&self, default: Lang) -> Lang {

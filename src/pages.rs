@@ -46,7 +46,12 @@ pub struct AppState {
     pub security: SecurityHeaders,
     /// Request timeout and load shedding (see [`crate::limits`]).
     pub limits: RequestLimits,
+    /// How many finished responses to keep (see [`crate::variants`]); 0 keeps none.
+    pub response_cache: usize,
 }
+
+/// Enough for every variant of the bundled sites' pages several times over.
+pub const DEFAULT_RESPONSE_CACHE: usize = 4096;
 
 impl AppState {
     /// State for serving at the root of a host.
@@ -57,7 +62,14 @@ impl AppState {
             trusted_proxies: crate::config::Config::default().trusted_proxies.into(),
             security: SecurityHeaders::default(),
             limits: RequestLimits::default(),
+            response_cache: DEFAULT_RESPONSE_CACHE,
         }
+    }
+
+    /// Keep at most this many finished responses; 0 turns the cache off.
+    pub fn with_response_cache(mut self, entries: usize) -> Self {
+        self.response_cache = entries;
+        self
     }
 
     /// Request limits other than the defaults.

@@ -26,7 +26,7 @@ pub const OPT_OUT_MAX_AGE_DAYS: i64 = 400;
 const OPTED_OUT: &str = "true";
 
 /// A visitor's consent state for one site's services.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Consent {
     /// Services with a valid opt-out cookie.
     cookies: BTreeSet<ServiceId>,

@@ -19,3 +19,4 @@ mod security;
 mod snapshots;
 mod socket;
 mod support;
+mod variants;

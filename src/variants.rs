@@ -1,0 +1,344 @@
+//! Finished responses, kept in memory and served again to every visitor for
+//! whom they would come out byte for byte the same.
+//!
+//! A page depends on few things: the content generation, the site, the path,
+//! how the visitor reached it (scheme, a proxy's prefix), what language
+//! negotiation decides for them, their consent state, and the encoding they
+//! accept. Each has few values, so the combinations are few, and the work
+//! of a request (render, gate, compress) can be done once per combination.
+//! The key holds what the request *means* (the negotiated languages, the
+//! consent state), not the raw headers, so a visitor's other cookies or a
+//! differently worded Accept-Language share the entry.
+//!
+//! Only what is bounded is cached: `GET`, status 200, pages (`private,
+//! no-cache`) and current fingerprinted files (`immutable`), paths with no
+//! query but `lang=`. The map is capped; when full, or when the content
+//! generation changes, it starts over. The cost of a miss is what a request
+//! cost before; a hit costs a hash lookup and a copy of the headers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, HOST};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::body::read_bounded;
+use crate::consent::Consent;
+use crate::content::LiveLibrary;
+use crate::gate::AllowedOrigins;
+use crate::lang::Lang;
+use crate::negotiate::LangPrefs;
+use crate::proxy::RequestFacts;
+
+/// Responses larger than this are not kept.
+const MAX_BODY: usize = 1024 * 1024;
+/// `Accept-Encoding` values longer than this (no browser sends one) skip the cache.
+const MAX_ACCEPT_ENCODING: usize = 64;
+
+/// What a response depends on. Two requests with equal keys get equal responses.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    generation: u64,
+    /// The site's identity within this generation.
+    site: usize,
+    path_and_query: Box<str>,
+    https: bool,
+    prefix: Option<Box<str>>,
+    languages: (Option<Lang>, Vec<Lang>),
+    consent: Consent,
+    accept_encoding: Box<str>,
+}
+
+/// A response as it left the layers below, ready to be sent again.
+struct Stored {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    allowed: Option<AllowedOrigins>,
+}
+
+impl Stored {
+    fn response(&self) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers.clone();
+        if let Some(allowed) = &self.allowed {
+            response.extensions_mut().insert(allowed.clone());
+        }
+        response
+    }
+}
+
+/// The kept responses, shared by every clone of the app.
+#[derive(Clone)]
+pub struct VariantCache {
+    library: LiveLibrary,
+    capacity: usize,
+    entries: Arc<RwLock<HashMap<Key, Arc<Stored>>>>,
+}
+
+impl std::fmt::Debug for VariantCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VariantCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl VariantCache {
+    /// A cache of at most `capacity` responses; 0 turns it off.
+    pub fn new(library: LiveLibrary, capacity: usize) -> Self {
+        VariantCache {
+            library,
+            capacity,
+            entries: Arc::new(RwLock::new(HashMap::new())),
+        }
+    }
+
+    /// How many responses are kept now.
+    pub fn len(&self) -> usize {
+        self.entries.read().map(|map| map.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The key for `parts`, or `None` if the response must be made afresh.
+    async fn key(&self, parts: &mut axum::http::request::Parts) -> Option<Key> {
+        if self.capacity == 0 || parts.method != Method::GET || !cacheable_query(parts) {
+            return None;
+        }
+        let accept_encoding = joined(&parts.headers, ACCEPT_ENCODING, MAX_ACCEPT_ENCODING)?;
+        // The generation first: content read after it is at least as new.
+        let generation = self.library.generation();
+        let library = self.library.current();
+        let host = parts
+            .headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| parts.uri.host());
+        let site = library.site_for_host(host);
+        let Ok(prefs) = LangPrefs::from_request_parts(parts, &()).await;
+        let facts = parts.extensions.get::<RequestFacts>();
+        Some(Key {
+            generation,
+            site: Arc::as_ptr(site) as usize,
+            path_and_query: parts
+                .uri
+                .path_and_query()
+                .map(|pq| pq.as_str())
+                .unwrap_or("/")
+                .into(),
+            https: facts.is_some_and(|f| f.https),
+            prefix: facts.and_then(|f| f.prefix.as_deref()).map(Into::into),
+            languages: prefs.signature(),
+            consent: Consent::read(&parts.headers, site),
+            accept_encoding: accept_encoding.into(),
+        })
+    }
+
+    fn get(&self, key: &Key) -> Option<Arc<Stored>> {
+        self.entries.read().ok()?.get(key).cloned()
+    }
+
+    fn insert(&self, key: Key, stored: Stored) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        let stale = entries
+            .keys()
+            .next()
+            .is_some_and(|any| any.generation != key.generation);
+        if stale || entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(key, Arc::new(stored));
+    }
+}
+
+/// No query, or only `lang=<code>`: anything else may be echoed into the
+/// page (a form's `return_to`) and is unbounded, so it is rendered afresh.
+fn cacheable_query(parts: &axum::http::request::Parts) -> bool {
+    match parts.uri.query() {
+        None | Some("") => true,
+        Some(query) => query
+            .strip_prefix("lang=")
+            .is_some_and(|code| code.parse::<Lang>().is_ok()),
+    }
+}
+
+/// Every value of a header, joined as one list, if short.
+fn joined(headers: &HeaderMap, name: axum::http::HeaderName, max: usize) -> Option<String> {
+    let mut out = String::new();
+    for value in headers.get_all(name) {
+        let value = value.to_str().ok()?;
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(value);
+        if out.len() > max {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Whether the layers below said this response may be shared this way:
+/// pages (per visitor, and the key is the visitor) and current files.
+fn keepable(response: &Response) -> bool {
+    response.status() == StatusCode::OK
+        && response
+            .headers()
+            .get(CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == "private, no-cache" || v.contains("immutable"))
+}
+
+/// The middleware (`from_fn_with_state(cache, serve_variant)`), just inside
+/// revalidation: validators and 304s work on kept responses as on fresh ones.
+pub async fn serve_variant(
+    State(cache): State<VariantCache>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Some(key) = cache.key(&mut parts).await else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    if let Some(stored) = cache.get(&key) {
+        return stored.response();
+    }
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if !keepable(&response) {
+        return response;
+    }
+    let (head, body) = response.into_parts();
+    match read_bounded(body, MAX_BODY).await {
+        Ok(bytes) => {
+            let stored = Stored {
+                status: head.status,
+                headers: head.headers,
+                body: bytes,
+                allowed: head.extensions.get::<AllowedOrigins>().cloned(),
+            };
+            let response = stored.response();
+            cache.insert(key, stored);
+            response
+        }
+        Err(body) => Response::from_parts(head, body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{self, Source};
+
+    fn key(n: u64, generation: u64) -> Key {
+        Key {
+            generation,
+            site: 0,
+            path_and_query: format!("/{n}").into(),
+            https: false,
+            prefix: None,
+            languages: (None, vec![]),
+            consent: Consent::default(),
+            accept_encoding: "".into(),
+        }
+    }
+
+    fn stored() -> Stored {
+        Stored {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"x"),
+            allowed: None,
+        }
+    }
+
+    /// A repeated request is answered from the cache; one that means
+    /// something else (another consent state, language, query) is not.
+    #[tokio::test]
+    async fn serves_again_only_what_was_asked_alike() {
+        use axum::Router;
+        use axum::middleware::from_fn_with_state;
+        use axum::routing::get;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tower::ServiceExt;
+
+        let library = content::load(&Source::Embedded).expect("bundled content");
+        let cache = VariantCache::new(LiveLibrary::new(library), 16);
+        let rendered = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&rendered);
+        let app = Router::new()
+            .route(
+                "/privacy",
+                get(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    async { ([(CACHE_CONTROL, "private, no-cache")], "page") }
+                }),
+            )
+            .layer(from_fn_with_state(cache.clone(), serve_variant));
+        let send = |path: &str, headers: &[(&str, &str)]| {
+            let mut request = Request::get(path).header(HOST, "octoprint.org");
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            app.clone()
+                .oneshot(request.body(Body::empty()).expect("request"))
+        };
+        let renders = || rendered.load(Ordering::SeqCst);
+
+        send("/privacy", &[]).await.expect("infallible");
+        send("/privacy", &[("cookie", "unrelated=1")])
+            .await
+            .expect("infallible");
+        assert_eq!(renders(), 1, "an unrelated cookie means the same page");
+        send("/privacy", &[("cookie", "carbon-disable=true")])
+            .await
+            .expect("infallible");
+        assert_eq!(renders(), 2, "an opt-out is another page");
+        send("/privacy", &[("sec-gpc", "1")])
+            .await
+            .expect("infallible");
+        assert_eq!(renders(), 3, "GPC is another page");
+        send("/privacy", &[("accept-language", "de")])
+            .await
+            .expect("infallible");
+        send("/privacy", &[("accept-language", "de-AT, de;q=0.9")])
+            .await
+            .expect("infallible");
+        assert_eq!(renders(), 4, "two ways of asking for German are one");
+        send("/privacy", &[("accept-encoding", "gzip")])
+            .await
+            .expect("infallible");
+        assert_eq!(renders(), 5, "another encoding is another body");
+        send("/privacy?lang=de", &[]).await.expect("infallible");
+        send("/privacy?lang=de", &[]).await.expect("infallible");
+        assert_eq!(renders(), 6);
+        send("/privacy?x=1", &[]).await.expect("infallible");
+        send("/privacy?x=1", &[]).await.expect("infallible");
+        assert_eq!(renders(), 8, "other queries are never kept");
+        assert_eq!(cache.len(), 6);
+    }
+
+    #[test]
+    fn stays_within_capacity_and_generation() {
+        let library = content::load(&Source::Embedded).expect("bundled content");
+        let cache = VariantCache::new(LiveLibrary::new(library), 3);
+        for n in 0..10 {
+            cache.insert(key(n, 1), stored());
+            assert!(cache.len() <= 3);
+        }
+        assert!(cache.get(&key(9, 1)).is_some());
+        cache.insert(key(100, 2), stored());
+        assert_eq!(cache.len(), 1, "a new generation starts over");
+        assert!(cache.get(&key(9, 1)).is_none());
+    }
+}

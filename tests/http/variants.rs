@@ -1,0 +1,124 @@
+//! The response cache changes nothing a visitor receives: across sites,
+//! paths, languages, consent states, encodings and proxies, a kept response
+//! is byte for byte the response made afresh.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use privacy_pages::content::{self, Source};
+use privacy_pages::{AppState, app};
+use tower::ServiceExt;
+
+async fn exchange(app: &Router, request: Request<Body>) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status().as_u16();
+    let mut headers: Vec<(String, Vec<u8>)> = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+        .collect();
+    headers.sort();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn kept_responses_equal_fresh_ones() {
+    let library = content::load(&Source::Embedded).expect("bundled content");
+    let cached = app(AppState::new(library.clone()));
+    let fresh = app(AppState::new(library).with_response_cache(0));
+    let stylesheet = privacy_pages::assets::path("style.css");
+
+    let paths = [
+        "/",
+        "/privacy",
+        "/privacy?lang=de",
+        "/privacy?lang=en",
+        "/privacy?optout=carbon",
+        "/privacy/2018-05-22",
+        "/privacy/versions",
+        stylesheet,
+        "/static/style.css",
+        "/nope",
+    ];
+    let languages = [
+        None,
+        Some("de-DE,de;q=0.9,en;q=0.8"),
+        Some("en"),
+        Some("fr"),
+        Some("de;q=0, *"),
+    ];
+    let consents: [&[(&str, &str)]; 4] = [
+        &[],
+        &[("cookie", "carbon-disable=true")],
+        &[(
+            "cookie",
+            "session=1; ga-disable-G-PLACEHOLDER=true; carbon-disable=true",
+        )],
+        &[("sec-gpc", "1")],
+    ];
+    let encodings = [None, Some("gzip"), Some("gzip, br")];
+    let proxies: [&[(&str, &str)]; 2] = [
+        &[],
+        &[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-prefix", "/legal"),
+        ],
+    ];
+    let mut compared = 0;
+    for host in ["octoprint.org", "ispconfig.org", "unknown.example"] {
+        for path in paths {
+            for language in languages {
+                for consent in consents {
+                    for encoding in encodings {
+                        for proxy in proxies {
+                            let request = || {
+                                let mut request = Request::get(path).header("host", host);
+                                if let Some(language) = language {
+                                    request = request.header("accept-language", language);
+                                }
+                                if let Some(encoding) = encoding {
+                                    request = request.header("accept-encoding", encoding);
+                                }
+                                for (name, value) in consent.iter().chain(proxy.iter()) {
+                                    request = request.header(*name, *value);
+                                }
+                                let mut request = request.body(Body::empty()).expect("request");
+                                request
+                                    .extensions_mut()
+                                    .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+                                request
+                            };
+                            let expected = exchange(&fresh, request()).await;
+                            // Twice: the first fills the cache, the second is served from it.
+                            for round in 0..2 {
+                                let got = exchange(&cached, request()).await;
+                                assert!(
+                                    got == expected,
+                                    "{host}{path} {language:?} {consent:?} {encoding:?} {proxy:?} round {round}: \
+                                     status {} vs {}, headers {:?} vs {:?}",
+                                    got.0,
+                                    expected.0,
+                                    got.1,
+                                    expected.1
+                                );
+                            }
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 3 * 10 * 5 * 4 * 3 * 2);
+}
