@@ -32,6 +32,7 @@ use crate::limits::RequestLimits;
 use crate::negotiate::LangPrefs;
 use crate::proxy::RequestFacts;
 use crate::security::SecurityHeaders;
+use crate::variants::VariantCache;
 
 /// What every handler shares: the content, and where the service is mounted.
 #[derive(Clone, Debug)]
@@ -46,8 +47,8 @@ pub struct AppState {
     pub security: SecurityHeaders,
     /// Request timeout and load shedding (see [`crate::limits`]).
     pub limits: RequestLimits,
-    /// How many finished responses to keep (see [`crate::variants`]); 0 keeps none.
-    pub response_cache: usize,
+    /// Finished responses, kept (see [`crate::variants`]).
+    pub variants: VariantCache,
 }
 
 /// Enough for every variant of the bundled sites' pages several times over.
@@ -56,19 +57,20 @@ pub const DEFAULT_RESPONSE_CACHE: usize = 4096;
 impl AppState {
     /// State for serving at the root of a host.
     pub fn new(library: Library) -> Self {
+        let library = LiveLibrary::new(library);
         AppState {
-            library: LiveLibrary::new(library),
             base_path: Arc::from(""),
             trusted_proxies: crate::config::Config::default().trusted_proxies.into(),
             security: SecurityHeaders::default(),
             limits: RequestLimits::default(),
-            response_cache: DEFAULT_RESPONSE_CACHE,
+            variants: VariantCache::new(library.clone(), DEFAULT_RESPONSE_CACHE),
+            library,
         }
     }
 
     /// Keep at most this many finished responses; 0 turns the cache off.
     pub fn with_response_cache(mut self, entries: usize) -> Self {
-        self.response_cache = entries;
+        self.variants = VariantCache::new(self.library.clone(), entries);
         self
     }
 

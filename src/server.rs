@@ -32,7 +32,7 @@ use crate::pages::{self, AppState};
 use crate::proxy::{ProxyLayer, RequestFacts};
 use crate::revalidate::revalidate;
 use crate::security::security_headers;
-use crate::variants::{VariantCache, serve_variant};
+use crate::variants::serve_variant;
 
 /// Opt-out forms carry one short field; anything larger is not one of ours.
 const MAX_FORM_BODY: usize = 4 * 1024;
@@ -74,7 +74,7 @@ fn routes(state: &AppState) -> Router<AppState> {
         .layer(gate)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
-            VariantCache::new(state.library.clone(), state.response_cache),
+            state.variants.clone(),
             serve_variant,
         ))
         .layer(middleware::from_fn(revalidate))

@@ -10,9 +10,8 @@
 //! consent state), not the raw headers, so a visitor's other cookies or a
 //! differently worded Accept-Language share the entry.
 //!
-//! Only what is bounded is cached: `GET`, status 200, pages (`private,
-//! no-cache`) and current fingerprinted files (`immutable`), paths with no
-//! query but `lang=`. The map is capped; when full, or when the content
+//! Only what is bounded is cached: `GET`, status 200, pages and current
+//! fingerprinted files (`immutable`), paths with no query but `lang=`. The map is capped; when full, or when the content
 //! generation changes, it starts over. The cost of a miss is what a request
 //! cost before; a hit costs a hash lookup and a copy of the headers.
 
@@ -189,15 +188,17 @@ fn joined(headers: &HeaderMap, name: axum::http::HeaderName, max: usize) -> Opti
     Some(out)
 }
 
-/// Whether the layers below said this response may be shared this way:
-/// pages (per visitor, and the key is the visitor) and current files.
+/// Whether this response may be kept: a `200` that is a page (pages leave
+/// `Cache-Control` to the revalidation layer outside, which makes them
+/// `private, no-cache`) or a current fingerprinted file (`immutable`). Files
+/// under outdated fingerprints (`public, no-cache`) are not: their URLs are
+/// anyone's to invent.
 fn keepable(response: &Response) -> bool {
     response.status() == StatusCode::OK
         && response
             .headers()
             .get(CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == "private, no-cache" || v.contains("immutable"))
+            .is_none_or(|v| v.to_str().is_ok_and(|v| v.contains("immutable")))
 }
 
 /// The middleware (`from_fn_with_state(cache, serve_variant)`), just inside
@@ -281,8 +282,12 @@ mod tests {
                 "/privacy",
                 get(move || {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    async { ([(CACHE_CONTROL, "private, no-cache")], "page") }
+                    async { "page" }
                 }),
+            )
+            .route(
+                "/static/old.css",
+                get(|| async { ([(CACHE_CONTROL, "public, no-cache")], "file") }),
             )
             .layer(from_fn_with_state(cache.clone(), serve_variant));
         let send = |path: &str, headers: &[(&str, &str)]| {
@@ -325,7 +330,8 @@ mod tests {
         send("/privacy?x=1", &[]).await.expect("infallible");
         send("/privacy?x=1", &[]).await.expect("infallible");
         assert_eq!(renders(), 8, "other queries are never kept");
-        assert_eq!(cache.len(), 6);
+        send("/static/old.css", &[]).await.expect("infallible");
+        assert_eq!(cache.len(), 6, "outdated files are never kept");
     }
 
     #[test]

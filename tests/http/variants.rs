@@ -35,7 +35,9 @@ async fn exchange(app: &Router, request: Request<Body>) -> (u16, Vec<(String, Ve
 #[tokio::test]
 async fn kept_responses_equal_fresh_ones() {
     let library = content::load(&Source::Embedded).expect("bundled content");
-    let cached = app(AppState::new(library.clone()));
+    let state = AppState::new(library.clone());
+    let kept = state.variants.clone();
+    let cached = app(state);
     let fresh = app(AppState::new(library).with_response_cache(0));
     let stylesheet = privacy_pages::assets::path("style.css");
 
@@ -121,4 +123,17 @@ async fn kept_responses_equal_fresh_ones() {
         }
     }
     assert_eq!(compared, 3 * 10 * 5 * 4 * 3 * 2);
+    // Pages and the current stylesheet are kept; what depends on the query
+    // (`optout=`), outdated files and 404s are not. Languages and consent
+    // states collapse: far fewer entries than requests.
+    assert!(kept.len() > 100, "{} kept", kept.len());
+    assert!(kept.len() < compared / 2, "{} kept", kept.len());
+    let before = kept.len();
+    let page = Request::get("/privacy")
+        .header("host", "octoprint.org")
+        .header("accept-encoding", "br")
+        .body(Body::empty())
+        .expect("request");
+    exchange(&cached, page).await;
+    assert_eq!(kept.len(), before + 1, "a page in a new encoding is kept");
 }
