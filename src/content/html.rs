@@ -227,11 +227,25 @@ pub fn scriptable_markup(html: &str) -> Vec<String> {
                     .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
                     .collect::<String>()
                     .to_ascii_lowercase();
+                let url_valued = matches!(
+                    name.as_str(),
+                    "href"
+                        | "src"
+                        | "srcset"
+                        | "action"
+                        | "formaction"
+                        | "poster"
+                        | "background"
+                        | "cite"
+                        | "data"
+                        | "xlink:href"
+                );
                 if name.starts_with("on")
                     || name == "style"
-                    || value.starts_with("javascript:")
-                    || value.starts_with("data:")
-                    || value.starts_with("vbscript:")
+                    || (url_valued
+                        && ["javascript:", "data:", "vbscript:"]
+                            .iter()
+                            .any(|scheme| value.starts_with(scheme)))
                 {
                     found.borrow_mut().push(format!("{name}={value}"));
                 }

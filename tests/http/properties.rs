@@ -200,12 +200,15 @@ proptest! {
 #[test]
 fn the_markup_checker_sees_what_a_browser_would_run() {
     assert!(content::scriptable_markup("<p>&lt;script&gt; onerror= javascript:</p>").is_empty());
+    // Found by fuzzing: a window name is not a URL.
+    assert!(content::scriptable_markup("<a href=\"/x\" target=\"data:k\">x</a>").is_empty());
     for html in [
         "<script>x</script>",
         "<img src=x onerror=alert(1)>",
         "<a href=\" JaVaScRiPt:alert(1)\">x</a>",
         "<a href=\"java\tscript:alert(1)\">x</a>",
         "<iframe src=//evil.example></iframe>",
+        "<a href=\"data:text/html,x\">x</a>",
     ] {
         assert!(!content::scriptable_markup(html).is_empty(), "{html}");
     }
