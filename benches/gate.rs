@@ -37,6 +37,7 @@ async fn fetch(app: &Router, cookie: Option<&str>) -> axum::body::Bytes {
 
 fn gate(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let library = content::load(&Source::Embedded).expect("bundled content");

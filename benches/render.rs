@@ -32,6 +32,7 @@ const PAGES: [(&str, &str, &str); 6] = [
 
 fn render_pages(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let library = content::load(&Source::Embedded).expect("bundled content");
