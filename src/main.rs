@@ -247,17 +247,26 @@ fn healthcheck(listen: SocketAddr, base_path: &str) -> ExitCode {
 
 fn run(config: Config) -> ExitCode {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Lines are written by a thread of their own, in batches, so that a
+    // request does not wait for a write to stdout (a fifth of a cached
+    // page's cost when measured). Nothing is dropped: when the queue is full
+    // the request waits after all. The guard flushes the rest at exit.
+    let (writer, _flush_at_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .with_env_filter(filter)
+            .with_writer(writer)
             .init(),
         // Colour only for people; logs read by machines stay plain text.
         LogFormat::Text => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_ansi(std::io::stdout().is_terminal())
+            .with_writer(writer)
             .init(),
     }
     let runtime = match tokio::runtime::Runtime::new() {

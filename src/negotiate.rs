@@ -11,6 +11,7 @@
 //! adds the RFC's rules those crates leave out (validation, `q=0`, `*`).
 
 use std::convert::Infallible;
+use std::sync::LazyLock;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::ACCEPT_LANGUAGE;
@@ -151,13 +152,20 @@ impl LangPrefs {
 
 /// RFC 4647 lookup of `requested` among `available`.
 fn lookup(requested: &[LanguageIdentifier], available: &[Lang]) -> Option<Lang> {
+    // Parsed once: this runs several times per request.
+    static IDS: LazyLock<Vec<(Lang, LanguageIdentifier)>> = LazyLock::new(|| {
+        Lang::ALL
+            .iter()
+            .filter_map(|lang| Some((*lang, lang.code().parse().ok()?)))
+            .collect()
+    });
     let ids: Vec<LanguageIdentifier> = available
         .iter()
-        .filter_map(|lang| lang.code().parse().ok())
+        .filter_map(|lang| IDS.iter().find(|(l, _)| l == lang))
+        .map(|(_, id)| id.clone())
         .collect();
-    let best = negotiate_languages(requested, &ids, None, NegotiationStrategy::Lookup);
-    let best = best.first()?.to_string();
-    best.parse().ok()
+    let best = *negotiate_languages(requested, &ids, None, NegotiationStrategy::Lookup).first()?;
+    IDS.iter().find(|(_, id)| id == best).map(|(lang, _)| *lang)
 }
 
 /// RFC 4647 §2.1 `language-range`: `*` or 1-8 letters, then `-` and 1-8
