@@ -20,6 +20,7 @@ pub mod negotiate;
 pub mod pages;
 pub mod proxy;
 pub mod reload;
+pub mod request_log;
 mod revalidate;
 pub mod security;
 pub mod server;

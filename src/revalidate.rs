@@ -14,7 +14,8 @@
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, ETAG};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::response::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
@@ -26,7 +27,7 @@ use crate::body::read_bounded;
 const MAX_HASHED_BODY: usize = 4 * 1024 * 1024;
 
 /// `Cache-Control` for a `GET` that returned content.
-const REVALIDATE: HeaderValue = HeaderValue::from_static("private, no-cache");
+pub(crate) const REVALIDATE: HeaderValue = HeaderValue::from_static("private, no-cache");
 /// `Cache-Control` for everything else: errors, redirects, form posts.
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
@@ -56,16 +57,27 @@ pub async fn revalidate(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&tag) {
         parts.headers.insert(ETAG, value);
     }
-    let unchanged = match (if_none_match, tag.parse::<ETag>()) {
-        (Some(condition), Ok(etag)) => !condition.precondition_passes(&etag),
-        _ => false,
-    };
-    if unchanged {
-        parts.status = StatusCode::NOT_MODIFIED;
-        parts.headers.remove(CONTENT_LENGTH);
-        return Response::from_parts(parts, Body::empty());
+    if if_none_match.is_some_and(|condition| unchanged(&condition, &parts.headers)) {
+        return not_modified(parts);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Whether the client's copy, named by `condition`, is the response whose
+/// headers (and `ETag`) are `headers`.
+pub(crate) fn unchanged(condition: &IfNoneMatch, headers: &HeaderMap) -> bool {
+    headers
+        .typed_get::<ETag>()
+        .is_some_and(|etag| !condition.precondition_passes(&etag))
+}
+
+/// `304 Not Modified` in place of the `200` whose head is `parts`: the same
+/// headers (a browser updates its copy's with them, so they must be the
+/// full set: validators, `Cache-Control`, `Vary`, the security policy), no body.
+pub(crate) fn not_modified(mut parts: Parts) -> Response {
+    parts.status = StatusCode::NOT_MODIFIED;
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::empty())
 }
 
 /// `"<128-bit xxh3 of encoding and bytes, hex>"`.

@@ -3,13 +3,12 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -18,18 +17,16 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::Service;
-use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::{Level, Span};
 
 use crate::assets;
 use crate::consent;
 use crate::gate::ScriptGateLayer;
 use crate::limits::{ConnectionLimits, InFlight, MIN_HEADER_BYTES, shed};
 use crate::pages::{self, AppState};
-use crate::proxy::{ProxyLayer, RequestFacts};
+use crate::proxy::ProxyLayer;
+use crate::request_log::log_request;
 use crate::revalidate::revalidate;
 use crate::security::security_headers;
 use crate::variants::serve_variant;
@@ -37,14 +34,12 @@ use crate::variants::serve_variant;
 /// Opt-out forms carry one short field; anything larger is not one of ours.
 const MAX_FORM_BODY: usize = 4 * 1024;
 
-/// The policy routes, gated, with URLs printed under `state.base_path`
-/// but routed at the root: what an operator's own app nests at that path
-/// (see `examples/embed`). [`app`] is the same wrapped for serving alone.
+/// The policy routes, gated, finished and kept, with URLs printed under
+/// `state.base_path` but routed at the root: what an operator's own app
+/// nests at that path (see `examples/embed`). [`app`] is the same with
+/// limits, mounted and wrapped for serving alone.
 pub fn router(state: AppState) -> Router {
-    let security = state.security.clone();
-    routes(&state)
-        .layer(middleware::from_fn_with_state(security, security_headers))
-        .with_state(state)
+    finished(routes(&state), &state).with_state(state)
 }
 
 fn routes(state: &AppState) -> Router<AppState> {
@@ -73,84 +68,57 @@ fn routes(state: &AppState) -> Router<AppState> {
         // bytes as sent.
         .layer(gate)
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(revalidate))
+}
+
+/// `inner` with what every response gets on its way out, the security
+/// headers, and, outside them, the kept responses: a request answered from
+/// memory skips `inner` and everything in it, and gets the same bytes.
+fn finished(inner: Router<AppState>, state: &AppState) -> Router<AppState> {
+    inner
+        .layer(middleware::from_fn_with_state(
+            state.security.clone(),
+            security_headers,
+        ))
         .layer(middleware::from_fn_with_state(
             state.variants.clone(),
             serve_variant,
         ))
-        .layer(middleware::from_fn(revalidate))
 }
 
-/// The service as the binary runs it: [`router`] mounted at `base_path`,
+/// The service as the binary runs it: the routes mounted at `base_path`,
 /// with the request limits, the request log and the reverse-proxy layer
 /// around it.
 pub fn app(state: AppState) -> Router {
     let proxy = ProxyLayer::new(state.trusted_proxies.to_vec());
     let limits = state.limits;
-    let security = state.security.clone();
-    let app: Router = if state.base_path.is_empty() {
-        routes(&state).with_state(state)
+    let mounted = if state.base_path.is_empty() {
+        routes(&state)
     } else {
         Router::new()
             .nest(&state.base_path, routes(&state))
             // Outside the mount: the same 404 page, not an empty one.
             .fallback(pages::fallback)
-            .with_state(state)
     };
     // Each `layer` wraps the ones before it; a request meets them bottom-up:
     // the proxy layer first, so that the request log (and everything inside)
     // sees the client, host and scheme a trusted proxy stated; then the log,
-    // so that shed and timed-out requests are logged too; then the security
-    // headers, so that those answers carry them as well.
-    app.layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        limits.request_timeout,
-    ))
-    .layer(middleware::from_fn_with_state(
-        InFlight::new(limits.max_concurrent_requests),
-        shed,
-    ))
-    .layer(middleware::from_fn_with_state(security, security_headers))
-    .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(request_span)
-            .on_request(|_: &Request<Body>, _: &Span| {})
-            .on_response(
-                DefaultOnResponse::new()
-                    .level(Level::INFO)
-                    .latency_unit(LatencyUnit::Micros),
-            ),
-    )
-    .layer(proxy)
-}
-
-/// One span per request: method, path (never the query string, which can
-/// carry anything a visitor typed) and the client's network, not its address.
-fn request_span(request: &Request<Body>) -> Span {
-    let client = request
-        .extensions()
-        .get::<RequestFacts>()
-        .and_then(|facts| facts.client)
-        .map(truncate_ip);
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        client = client.as_deref().unwrap_or("-"),
-    )
-}
-
-/// An address as logs may keep it: IPv4 to its /24, IPv6 to its /48.
-pub fn truncate_ip(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{}/48", Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
-        }
-    }
+    // so that every request is logged, kept, shed or timed out; then the
+    // kept responses and the security headers (see `finished`), so that
+    // shed and timed-out answers carry them as well.
+    let limited = mounted
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            InFlight::new(limits.max_concurrent_requests),
+            shed,
+        ));
+    finished(limited, &state)
+        .with_state(state)
+        .layer(middleware::from_fn(log_request))
+        .layer(proxy)
 }
 
 /// `GET /healthz`: the process is up and answering.
@@ -273,21 +241,4 @@ async fn accept_error(err: io::Error) {
     }
     tracing::error!(error = %err, "accept failed; retrying in 1 s");
     tokio::time::sleep(Duration::from_secs(1)).await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn logged_addresses_are_truncated() {
-        for (ip, expected) in [
-            ("203.0.113.77", "203.0.113.0/24"),
-            ("127.0.0.1", "127.0.0.0/24"),
-            ("2001:db8:abcd:12:34:56:78:9", "2001:db8:abcd::/48"),
-            ("::1", "::/48"),
-        ] {
-            assert_eq!(truncate_ip(ip.parse().expect("ip")), expected);
-        }
-    }
 }

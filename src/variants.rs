@@ -11,16 +11,23 @@
 //! differently worded Accept-Language share the entry.
 //!
 //! Only what is bounded is cached: `GET`, status 200, pages and current
-//! fingerprinted files (`immutable`), paths with no query but `lang=`. The map is capped; when full, or when the content
-//! generation changes, it starts over. The cost of a miss is what a request
-//! cost before; a hit costs a hash lookup and a copy of the headers.
+//! fingerprinted files (`immutable`), paths with no query but `lang=`. The
+//! map is capped; when full, or when the content generation changes, it
+//! starts over. The cost of a miss is what a request cost before; a hit
+//! costs a hash lookup and a copy of the headers.
+//!
+//! The layer sits outside everything that only finishes a response (the
+//! security headers, validators, the request timeout, load shedding), so a
+//! kept response is kept finished and a hit skips all of them: `304`s are
+//! answered here from the kept `ETag`, and a request answered from memory
+//! is never shed, because it costs no work worth shedding.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, HOST};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, HOST, IF_NONE_MATCH};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -28,10 +35,11 @@ use axum::response::Response;
 use crate::body::read_bounded;
 use crate::consent::Consent;
 use crate::content::LiveLibrary;
-use crate::gate::AllowedOrigins;
 use crate::lang::Lang;
 use crate::negotiate::LangPrefs;
 use crate::proxy::RequestFacts;
+use crate::revalidate::{self, REVALIDATE};
+use headers::{HeaderMapExt, IfNoneMatch};
 
 /// Responses larger than this are not kept.
 const MAX_BODY: usize = 1024 * 1024;
@@ -57,7 +65,6 @@ struct Stored {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
-    allowed: Option<AllowedOrigins>,
 }
 
 impl Stored {
@@ -65,9 +72,6 @@ impl Stored {
         let mut response = Response::new(Body::from(self.body.clone()));
         *response.status_mut() = self.status;
         *response.headers_mut() = self.headers.clone();
-        if let Some(allowed) = &self.allowed {
-            response.extensions_mut().insert(allowed.clone());
-        }
         response
     }
 }
@@ -188,21 +192,20 @@ fn joined(headers: &HeaderMap, name: axum::http::HeaderName, max: usize) -> Opti
     Some(out)
 }
 
-/// Whether this response may be kept: a `200` that is a page (pages leave
-/// `Cache-Control` to the revalidation layer outside, which makes them
-/// `private, no-cache`) or a current fingerprinted file (`immutable`). Files
-/// under outdated fingerprints (`public, no-cache`) are not: their URLs are
-/// anyone's to invent.
+/// Whether this response may be kept: a `200` that is a page (the
+/// revalidation layer made it `private, no-cache`) or a current
+/// fingerprinted file (`immutable`). Files under outdated fingerprints
+/// (`public, no-cache`) are not: their URLs are anyone's to invent.
 fn keepable(response: &Response) -> bool {
     response.status() == StatusCode::OK
         && response
             .headers()
             .get(CACHE_CONTROL)
-            .is_none_or(|v| v.to_str().is_ok_and(|v| v.contains("immutable")))
+            .is_some_and(|v| v == REVALIDATE || v.to_str().is_ok_and(|v| v.contains("immutable")))
 }
 
-/// The middleware (`from_fn_with_state(cache, serve_variant)`), just inside
-/// revalidation: validators and 304s work on kept responses as on fresh ones.
+/// The middleware (`from_fn_with_state(cache, serve_variant)`), outside
+/// the layers that finish a response (see the module's documentation).
 pub async fn serve_variant(
     State(cache): State<VariantCache>,
     request: Request,
@@ -213,7 +216,15 @@ pub async fn serve_variant(
         return next.run(Request::from_parts(parts, body)).await;
     };
     if let Some(stored) = cache.get(&key) {
-        return stored.response();
+        let response = stored.response();
+        if !parts.headers.contains_key(IF_NONE_MATCH) {
+            return response;
+        }
+        let condition = parts.headers.typed_get::<IfNoneMatch>();
+        if condition.is_some_and(|c| revalidate::unchanged(&c, response.headers())) {
+            return revalidate::not_modified(response.into_parts().0);
+        }
+        return response;
     }
     let response = next.run(Request::from_parts(parts, body)).await;
     if !keepable(&response) {
@@ -226,7 +237,6 @@ pub async fn serve_variant(
                 status: head.status,
                 headers: head.headers,
                 body: bytes,
-                allowed: head.extensions.get::<AllowedOrigins>().cloned(),
             };
             let response = stored.response();
             cache.insert(key, stored);
@@ -259,7 +269,6 @@ mod tests {
             status: StatusCode::OK,
             headers: HeaderMap::new(),
             body: Bytes::from_static(b"x"),
-            allowed: None,
         }
     }
 
@@ -289,6 +298,7 @@ mod tests {
                 "/static/old.css",
                 get(|| async { ([(CACHE_CONTROL, "public, no-cache")], "file") }),
             )
+            .layer(axum::middleware::from_fn(revalidate::revalidate))
             .layer(from_fn_with_state(cache.clone(), serve_variant));
         let send = |path: &str, headers: &[(&str, &str)]| {
             let mut request = Request::get(path).header(HOST, "octoprint.org");

@@ -215,9 +215,10 @@ async fn a_stalled_body_gets_408() {
     );
 }
 
-/// With every slot taken, requests are refused at once with 503 and
-/// `Retry-After` (not queued); health probes still answer; when the slot
-/// frees, service resumes.
+/// With every slot taken, requests that need work are refused at once with
+/// 503 and `Retry-After` (not queued); pages already made are still served
+/// from memory, and health probes still answer; when the slot frees,
+/// service resumes.
 #[tokio::test]
 async fn overload_is_shed_with_503() {
     let address = start(
@@ -228,6 +229,12 @@ async fn overload_is_shed_with_503() {
         },
     )
     .await;
+    let kept = b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
+    assert_eq!(status(&exchange(address, kept).await), 200);
+    // A query other than `lang=` is rendered afresh every time.
+    let fresh =
+        b"GET /privacy?from=test HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
+
     // A POST whose body is late holds the one slot.
     let body = b"return_to=%2Fprivacy";
     let mut holder = TcpStream::connect(address).await.expect("connect");
@@ -242,10 +249,9 @@ async fn overload_is_shed_with_503() {
         .await
         .expect("write");
 
-    let page = b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
     let deadline = Instant::now() + Duration::from_secs(10);
     let shed = loop {
-        let response = exchange(address, page).await;
+        let response = exchange(address, fresh).await;
         if status(&response) == 503 {
             break response;
         }
@@ -258,7 +264,11 @@ async fn overload_is_shed_with_503() {
     };
     assert_eq!(header(&shed, "retry-after"), Some("1"));
     assert_eq!(header(&shed, "cache-control"), Some("no-store"));
+    assert!(header(&shed, "content-security-policy").is_some());
     assert!(!shed.contains("carbon.js"));
+    let page = exchange(address, kept).await;
+    assert_eq!(status(&page), 200, "a kept page costs no work: {page}");
+    assert!(page.contains("carbon.js"), "{page}");
     let probe = exchange(
         address,
         b"GET /healthz HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n",
@@ -269,7 +279,7 @@ async fn overload_is_shed_with_503() {
     holder.write_all(body).await.expect("write body");
     let held = read_to_close(&mut holder).await;
     assert_eq!(status(&held), 303, "{held}");
-    assert_eq!(status(&exchange(address, page).await), 200);
+    assert_eq!(status(&exchange(address, fresh).await), 200);
 }
 
 /// Per-request work is bounded: an Accept-Language or Cookie header past its

@@ -78,14 +78,18 @@ async fn kept_responses_equal_fresh_ones() {
         ],
     ];
     let mut compared = 0;
+    let mut revalidated = 0;
     for host in ["octoprint.org", "ispconfig.org", "unknown.example"] {
         for path in paths {
             for language in languages {
                 for consent in consents {
                     for encoding in encodings {
                         for proxy in proxies {
-                            let request = || {
+                            let request_if = |tag: Option<&[u8]>| {
                                 let mut request = Request::get(path).header("host", host);
+                                if let Some(tag) = tag {
+                                    request = request.header("if-none-match", tag);
+                                }
                                 if let Some(language) = language {
                                     request = request.header("accept-language", language);
                                 }
@@ -101,10 +105,10 @@ async fn kept_responses_equal_fresh_ones() {
                                     .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
                                 request
                             };
-                            let expected = exchange(&fresh, request()).await;
+                            let expected = exchange(&fresh, request_if(None)).await;
                             // Twice: the first fills the cache, the second is served from it.
                             for round in 0..2 {
-                                let got = exchange(&cached, request()).await;
+                                let got = exchange(&cached, request_if(None)).await;
                                 assert!(
                                     got == expected,
                                     "{host}{path} {language:?} {consent:?} {encoding:?} {proxy:?} round {round}: \
@@ -115,6 +119,28 @@ async fn kept_responses_equal_fresh_ones() {
                                     expected.1
                                 );
                             }
+                            // Revalidation: the tag just received, and another.
+                            let tag = expected.1.iter().find(|(name, _)| name == "etag");
+                            for tag in tag
+                                .map(|(_, tag)| tag.as_slice())
+                                .into_iter()
+                                .chain([&b"\"other\""[..]])
+                            {
+                                let expected = exchange(&fresh, request_if(Some(tag))).await;
+                                let got = exchange(&cached, request_if(Some(tag))).await;
+                                assert!(
+                                    got == expected,
+                                    "{host}{path} {language:?} {consent:?} {encoding:?} {proxy:?} If-None-Match {tag:?}: \
+                                     status {} vs {}, headers {:?} vs {:?}",
+                                    got.0,
+                                    expected.0,
+                                    got.1,
+                                    expected.1
+                                );
+                                if expected.0 == 304 {
+                                    revalidated += 1;
+                                }
+                            }
                             compared += 1;
                         }
                     }
@@ -123,6 +149,7 @@ async fn kept_responses_equal_fresh_ones() {
         }
     }
     assert_eq!(compared, 3 * 10 * 5 * 4 * 3 * 2);
+    assert!(revalidated > compared / 2, "{revalidated} answered 304");
     // Pages and the current stylesheet are kept; what depends on the query
     // (`optout=`), outdated files and 404s are not. Languages and consent
     // states collapse: far fewer entries than requests.
