@@ -42,7 +42,8 @@ fn gate(c: &mut Criterion) {
         .expect("runtime");
     let library = content::load(&Source::Embedded).expect("bundled content");
     let site = library.site_for_host(Some("octoprint.org")).clone();
-    let app = app(AppState::new(library));
+    // The response cache off: every request goes through the gate.
+    let app = app(AppState::new(library).with_response_cache(0));
     let page = runtime.block_on(fetch(&app, None));
 
     let mut group = c.benchmark_group("gate");

@@ -36,7 +36,8 @@ fn render_pages(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let library = content::load(&Source::Embedded).expect("bundled content");
-    let app = app(AppState::new(library));
+    // The response cache off: this measures the rendering it saves.
+    let app = app(AppState::new(library).with_response_cache(0));
     let mut group = c.benchmark_group("render_page");
     for (name, host, path) in PAGES {
         group.bench_function(name, |b| {

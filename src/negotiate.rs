@@ -30,7 +30,49 @@ pub const MAX_RANGES: usize = 32;
 #[derive(Clone, Debug, PartialEq)]
 enum Range {
     Any,
-    Tag(LanguageIdentifier),
+    Tag {
+        tag: LanguageIdentifier,
+        /// The languages (bits by index in [`Lang::ALL`]) each of which this
+        /// tag matches when it is the only one available: worked out once,
+        /// so that choosing among any set of them needs no lookup (see
+        /// [`Range::find_in`]).
+        matches: u32,
+    },
+}
+
+impl Range {
+    fn tag(tag: LanguageIdentifier) -> Self {
+        let matches = Lang::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, lang)| {
+                lookup(std::slice::from_ref(&tag), std::slice::from_ref(lang)).is_some()
+            })
+            .fold(0, |bits, (i, _)| bits | 1 << i);
+        Range::Tag { tag, matches }
+    }
+
+    /// RFC 4647 lookup of this tag among `available`. Whether a tag matches a
+    /// language does not depend on what else is available, so a tag that
+    /// matches at most one language finds it wherever it is available; only
+    /// a tag matching several (which our distinct primary languages never
+    /// are) needs the full lookup to rank them.
+    fn find_in(tag: &LanguageIdentifier, matches: u32, available: &[Lang]) -> Option<Lang> {
+        if matches.count_ones() > 1 {
+            return lookup(std::slice::from_ref(tag), available);
+        }
+        available
+            .iter()
+            .copied()
+            .find(|lang| matches & lang_bit(*lang) != 0)
+    }
+}
+
+fn lang_bit(lang: Lang) -> u32 {
+    Lang::ALL
+        .iter()
+        .position(|l| *l == lang)
+        .map_or(0, |i| 1 << i)
 }
 
 /// A visitor's language preferences, parsed once per request. An extractor
@@ -59,21 +101,20 @@ impl LangPrefs {
             if !(0.0..=1.0).contains(&quality) || !is_language_range(&range) {
                 continue;
             }
-            let parsed = if range == "*" {
-                Range::Any
-            } else {
-                match range.parse::<LanguageIdentifier>() {
-                    Ok(tag) => Range::Tag(tag),
-                    Err(_) => continue,
+            if range == "*" {
+                if quality > 0.0 {
+                    ranges.push(Range::Any);
                 }
+                continue;
+            }
+            let Ok(tag) = range.parse::<LanguageIdentifier>() else {
+                continue;
             };
             if quality > 0.0 {
-                ranges.push(parsed);
-            } else if let Range::Tag(tag) = &parsed {
+                ranges.push(Range::tag(tag));
+            } else if tag.region.is_none() && tag.script.is_none() && tag.variants.is_empty() {
                 // `de;q=0` refuses German; `de-AT;q=0` refuses only a variant we never serve.
-                if tag.region.is_none() && tag.script.is_none() && tag.variants.is_empty() {
-                    refused.extend(lookup(std::slice::from_ref(tag), &Lang::ALL));
-                }
+                refused.extend(lookup(std::slice::from_ref(&tag), &Lang::ALL));
             }
         }
         LangPrefs {
@@ -104,8 +145,8 @@ impl LangPrefs {
                         return lang;
                     }
                 }
-                Range::Tag(tag) => {
-                    if let Some(lang) = lookup(std::slice::from_ref(tag), available)
+                Range::Tag { tag, matches } => {
+                    if let Some(lang) = Range::find_in(tag, *matches, available)
                         .into_iter()
                         .find(|lang| !self.refused.contains(lang))
                     {
@@ -357,6 +398,43 @@ mod tests {
                 .join(", ");
             let chosen = LangPrefs::from_header(Some(&header)).choose(&available, default);
             prop_assert!(available.contains(&chosen) || (available.is_empty() && chosen == default));
+        }
+
+        /// Choosing from the match sets worked out at parse time gives what
+        /// a full RFC 4647 lookup among the available languages gives.
+        #[test]
+        fn precomputed_matches_choose_as_lookup_does(
+            entries in proptest::collection::vec(
+                (
+                    "(de|en|fr|und|de-AT|de-Latn-CH|en-GB|en-US-x-private|zh-Hant|i-klingon|\\*|[a-z]{2,3}(-[A-Za-z]{2,4})?)",
+                    proptest::option::of(0u16..=1000),
+                ),
+                0..8,
+            ),
+            available in lang_subset(),
+            default in proptest::sample::select(BOTH.to_vec()),
+        ) {
+            let header = entries
+                .iter()
+                .map(|(tag, q)| match q {
+                    Some(q) => format!("{tag};q={}", f32::from(*q) / 1000.0),
+                    None => tag.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let prefs = LangPrefs::from_header(Some(&header));
+            let by_lookup = prefs
+                .ranges
+                .iter()
+                .find_map(|range| match range {
+                    Range::Any => std::iter::once(if available.contains(&default) || available.is_empty() { default } else { available[0] })
+                        .chain(available.iter().copied())
+                        .find(|lang| !prefs.refused.contains(lang)),
+                    Range::Tag { tag, .. } => lookup(std::slice::from_ref(tag), &available)
+                        .filter(|lang| !prefs.refused.contains(lang)),
+                })
+                .unwrap_or(if available.contains(&default) || available.is_empty() { default } else { available[0] });
+            prop_assert_eq!(prefs.choose(&available, default), by_lookup, "{}", header);
         }
     }
 }
