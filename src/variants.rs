@@ -12,8 +12,8 @@
 //!
 //! Only what is bounded is cached: `GET`, status 200, pages and current
 //! fingerprinted files (`immutable`), paths with no query but `lang=`. The
-//! map is capped; when full, or when the content generation changes, it
-//! starts over. The cost of a miss is what a request cost before; a hit
+//! map is capped, by count and by the bytes kept; when full, or when the
+//! content generation changes, it starts over. The cost of a miss is what a request cost before; a hit
 //! costs a hash lookup and a copy of the headers.
 //!
 //! The layer sits outside everything that only finishes a response (the
@@ -43,6 +43,10 @@ use headers::{HeaderMapExt, IfNoneMatch};
 
 /// Responses larger than this are not kept.
 const MAX_BODY: usize = 1024 * 1024;
+/// The bodies kept, all together, stay under this: visitors choose part of
+/// the key (an `Accept-Encoding` of their own making), so the count of
+/// entries alone would let them fill memory with the largest page.
+const MAX_KEPT_BYTES: usize = 8 * 1024 * 1024;
 /// `Accept-Encoding` values longer than this (no browser sends one) skip the cache.
 const MAX_ACCEPT_ENCODING: usize = 64;
 
@@ -81,7 +85,15 @@ impl Stored {
 pub struct VariantCache {
     library: LiveLibrary,
     capacity: usize,
-    entries: Arc<RwLock<HashMap<Key, Arc<Stored>>>>,
+    max_bytes: usize,
+    entries: Arc<RwLock<Entries>>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<Key, Arc<Stored>>,
+    /// The sum of the bodies' lengths.
+    bytes: usize,
 }
 
 impl std::fmt::Debug for VariantCache {
@@ -99,13 +111,19 @@ impl VariantCache {
         VariantCache {
             library,
             capacity,
-            entries: Arc::new(RwLock::new(HashMap::new())),
+            max_bytes: MAX_KEPT_BYTES,
+            entries: Arc::default(),
         }
     }
 
     /// How many responses are kept now.
     pub fn len(&self) -> usize {
-        self.entries.read().map(|map| map.len()).unwrap_or(0)
+        self.entries.read().map(|e| e.map.len()).unwrap_or(0)
+    }
+
+    /// How many body bytes are kept now.
+    pub fn kept_bytes(&self) -> usize {
+        self.entries.read().map(|e| e.bytes).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -147,21 +165,32 @@ impl VariantCache {
     }
 
     fn get(&self, key: &Key) -> Option<Arc<Stored>> {
-        self.entries.read().ok()?.get(key).cloned()
+        self.entries.read().ok()?.map.get(key).cloned()
     }
 
+    /// Keeps `stored`, first starting over if the content changed or the
+    /// cache is full (by count or by bytes): simpler than evicting one by
+    /// one, and what was dropped is made again on the next request for it.
     fn insert(&self, key: Key, stored: Stored) {
+        let size = stored.body.len();
+        if size > self.max_bytes {
+            return;
+        }
         let Ok(mut entries) = self.entries.write() else {
             return;
         };
         let stale = entries
+            .map
             .keys()
             .next()
             .is_some_and(|any| any.generation != key.generation);
-        if stale || entries.len() >= self.capacity {
-            entries.clear();
+        if stale || entries.map.len() >= self.capacity || entries.bytes + size > self.max_bytes {
+            *entries = Entries::default();
         }
-        entries.insert(key, Arc::new(stored));
+        if let Some(old) = entries.map.insert(key, Arc::new(stored)) {
+            entries.bytes -= old.body.len();
+        }
+        entries.bytes += size;
     }
 }
 
@@ -265,10 +294,14 @@ mod tests {
     }
 
     fn stored() -> Stored {
+        sized(1)
+    }
+
+    fn sized(len: usize) -> Stored {
         Stored {
             status: StatusCode::OK,
             headers: HeaderMap::new(),
-            body: Bytes::from_static(b"x"),
+            body: Bytes::from(vec![b'x'; len]),
         }
     }
 
@@ -356,5 +389,30 @@ mod tests {
         cache.insert(key(100, 2), stored());
         assert_eq!(cache.len(), 1, "a new generation starts over");
         assert!(cache.get(&key(9, 1)).is_none());
+    }
+
+    /// Many large bodies under distinct keys (an attacker's own
+    /// `Accept-Encoding` values) never hold more than the byte budget.
+    #[test]
+    fn stays_within_its_byte_budget() {
+        let library = content::load(&Source::Embedded).expect("bundled content");
+        let cache = VariantCache::new(LiveLibrary::new(library), 4096);
+        for n in 0..200 {
+            cache.insert(key(n, 1), sized(100 * 1024));
+            assert!(
+                cache.kept_bytes() <= MAX_KEPT_BYTES,
+                "{}",
+                cache.kept_bytes()
+            );
+        }
+        assert!(cache.len() < 200);
+        assert!(cache.get(&key(199, 1)).is_some(), "the latest is kept");
+        cache.insert(key(199, 1), sized(10));
+        cache.insert(key(199, 1), sized(10));
+        assert_eq!(
+            cache.kept_bytes() % (100 * 1024),
+            10,
+            "a replaced body is not counted twice"
+        );
     }
 }
