@@ -79,6 +79,8 @@ impl InFlight {
 /// Load shedding (`from_fn_with_state(InFlight, shed)`): a request that
 /// finds every permit taken is answered `503` at once. Health probes are
 /// exempt, so that an orchestrator does not restart a replica for being busy.
+/// Responses kept in memory never get this far (the response cache sits
+/// outside): they cost no work worth shedding.
 ///
 /// (tower's `ConcurrencyLimit` + `LoadShed` do the same on a semaphore, but
 /// answer through an error handler and cannot exempt the probes.)
