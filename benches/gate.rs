@@ -2,18 +2,18 @@
 //! the pure rewrite alone, and a whole request with and without the layer,
 //! so the overhead can be read as a ratio within one run.
 
+mod common;
+
 use std::hint::black_box;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http_body_util::BodyExt;
 use privacy_pages::consent::Consent;
 use privacy_pages::content::{self, Source};
 use privacy_pages::gate::{Injection, rewrite};
 use privacy_pages::{AppState, app};
-use tower::ServiceExt;
 
 const LARGEST: &str = "/privacy/2018-05-22?lang=de";
 
@@ -22,24 +22,11 @@ async fn fetch(app: &Router, cookie: Option<&str>) -> axum::body::Bytes {
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
+    common::body_of(app, request.body(Body::empty()).expect("request")).await
 }
 
 fn gate(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     let library = content::load(&Source::Embedded).expect("bundled content");
     let site = library.site_for_host(Some("octoprint.org")).clone();
     // The response cache off: every request goes through the gate.

@@ -3,15 +3,15 @@
 //! loaded once beforehand as at start-up. Content loading is measured
 //! separately: it happens once per process, not per request.
 
+mod common;
+
 use std::hint::black_box;
 
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http_body_util::BodyExt;
 use privacy_pages::content::{self, Source};
 use privacy_pages::{AppState, app};
-use tower::ServiceExt;
 
 const PAGES: [(&str, &str, &str); 6] = [
     ("octoprint_2022_en", "octoprint.org", "/privacy"),
@@ -31,10 +31,7 @@ const PAGES: [(&str, &str, &str); 6] = [
 ];
 
 fn render_pages(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     let library = content::load(&Source::Embedded).expect("bundled content");
     // The response cache off: this measures the rendering it saves.
     let app = app(AppState::new(library).with_response_cache(0));
@@ -46,14 +43,7 @@ fn render_pages(c: &mut Criterion) {
                     .header("host", host)
                     .body(Body::empty())
                     .expect("request");
-                let response = app.clone().oneshot(request).await.expect("infallible");
-                let body = response
-                    .into_body()
-                    .collect()
-                    .await
-                    .expect("body")
-                    .to_bytes();
-                black_box(body)
+                black_box(common::body_of(&app, request).await)
             });
         });
     }

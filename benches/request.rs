@@ -4,19 +4,19 @@
 //! answered from the response cache and made afresh. Ratios within one run
 //! say what a kept response saves and what the header parsing costs of it.
 
+mod common;
+
 use std::hint::black_box;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Request};
 use criterion::{Criterion, criterion_group, criterion_main};
-use http_body_util::BodyExt;
 use privacy_pages::consent::Consent;
 use privacy_pages::content::{self, Source};
 use privacy_pages::lang::Lang;
 use privacy_pages::negotiate::LangPrefs;
 use privacy_pages::{AppState, app};
-use tower::ServiceExt;
 
 const SESSION_COOKIE: &str =
     "_session=4f1c2a9be07d4c5e8a3b6f0d2e1c7a95; theme=dark; seen_notice=2024-05-01";
@@ -93,24 +93,11 @@ async fn privacy(app: &Router, encoding: Option<&str>) -> axum::body::Bytes {
     if let Some(encoding) = encoding {
         request = request.header("accept-encoding", encoding);
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
+    common::body_of(app, request.body(Body::empty()).expect("request")).await
 }
 
 fn router(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     let library = content::load(&Source::Embedded).expect("bundled content");
     let kept = app(AppState::new(library.clone()));
     let fresh = app(AppState::new(library).with_response_cache(0));

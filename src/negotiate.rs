@@ -44,11 +44,8 @@ impl Range {
     fn tag(tag: LanguageIdentifier) -> Self {
         let matches = Lang::ALL
             .iter()
-            .enumerate()
-            .filter(|(_, lang)| {
-                lookup(std::slice::from_ref(&tag), std::slice::from_ref(lang)).is_some()
-            })
-            .fold(0, |bits, (i, _)| bits | 1 << i);
+            .filter(|lang| lookup(std::slice::from_ref(&tag), std::slice::from_ref(lang)).is_some())
+            .fold(0, |bits, lang| bits | lang_bit(*lang));
         Range::Tag { tag, matches }
     }
 
@@ -130,11 +127,7 @@ impl LangPrefs {
         if let Some(explicit) = self.explicit.filter(|l| available.contains(l)) {
             return explicit;
         }
-        let fallback = if available.contains(&default) || available.is_empty() {
-            default
-        } else {
-            available[0]
-        };
+        let fallback = fallback(available, default);
         for range in &self.ranges {
             match range {
                 Range::Any => {
@@ -188,6 +181,16 @@ impl LangPrefs {
     pub fn preferred(&self, default: Lang) -> Lang {
         self.explicit
             .unwrap_or_else(|| self.choose(&Lang::ALL, default))
+    }
+}
+
+/// What a visitor gets when nothing they accept is available: the site's
+/// default if available, else the first available language.
+fn fallback(available: &[Lang], default: Lang) -> Lang {
+    if available.contains(&default) || available.is_empty() {
+        default
+    } else {
+        available[0]
     }
 }
 
@@ -368,6 +371,18 @@ mod tests {
         proptest::sample::subsequence(BOTH.to_vec(), 0..=2)
     }
 
+    /// An `Accept-Language` value from (range, weight in thousandths) pairs.
+    fn accept_language(entries: &[(String, Option<u16>)]) -> String {
+        entries
+            .iter()
+            .map(|(tag, q)| match q {
+                Some(q) => format!("{tag};q={}", f32::from(*q) / 1000.0),
+                None => tag.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     proptest! {
         #[test]
         fn never_panics_and_picks_an_available_language(
@@ -388,14 +403,7 @@ mod tests {
             available in lang_subset(),
             default in proptest::sample::select(BOTH.to_vec()),
         ) {
-            let header = entries
-                .iter()
-                .map(|(tag, q)| match q {
-                    Some(q) => format!("{tag};q={}", f32::from(*q) / 1000.0),
-                    None => tag.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let header = accept_language(&entries);
             let chosen = LangPrefs::from_header(Some(&header)).choose(&available, default);
             prop_assert!(available.contains(&chosen) || (available.is_empty() && chosen == default));
         }
@@ -414,26 +422,19 @@ mod tests {
             available in lang_subset(),
             default in proptest::sample::select(BOTH.to_vec()),
         ) {
-            let header = entries
-                .iter()
-                .map(|(tag, q)| match q {
-                    Some(q) => format!("{tag};q={}", f32::from(*q) / 1000.0),
-                    None => tag.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let header = accept_language(&entries);
             let prefs = LangPrefs::from_header(Some(&header));
             let by_lookup = prefs
                 .ranges
                 .iter()
                 .find_map(|range| match range {
-                    Range::Any => std::iter::once(if available.contains(&default) || available.is_empty() { default } else { available[0] })
+                    Range::Any => std::iter::once(fallback(&available, default))
                         .chain(available.iter().copied())
                         .find(|lang| !prefs.refused.contains(lang)),
                     Range::Tag { tag, .. } => lookup(std::slice::from_ref(tag), &available)
                         .filter(|lang| !prefs.refused.contains(lang)),
                 })
-                .unwrap_or(if available.contains(&default) || available.is_empty() { default } else { available[0] });
+                .unwrap_or(fallback(&available, default));
             prop_assert_eq!(prefs.choose(&available, default), by_lookup, "{}", header);
         }
     }

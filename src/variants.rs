@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, HOST, IF_NONE_MATCH};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, HOST};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -85,7 +85,6 @@ impl Stored {
 pub struct VariantCache {
     library: LiveLibrary,
     capacity: usize,
-    max_bytes: usize,
     entries: Arc<RwLock<Entries>>,
 }
 
@@ -111,7 +110,6 @@ impl VariantCache {
         VariantCache {
             library,
             capacity,
-            max_bytes: MAX_KEPT_BYTES,
             entries: Arc::default(),
         }
     }
@@ -173,7 +171,7 @@ impl VariantCache {
     /// one, and what was dropped is made again on the next request for it.
     fn insert(&self, key: Key, stored: Stored) {
         let size = stored.body.len();
-        if size > self.max_bytes {
+        if size > MAX_KEPT_BYTES {
             return;
         }
         let Ok(mut entries) = self.entries.write() else {
@@ -184,7 +182,7 @@ impl VariantCache {
             .keys()
             .next()
             .is_some_and(|any| any.generation != key.generation);
-        if stale || entries.map.len() >= self.capacity || entries.bytes + size > self.max_bytes {
+        if stale || entries.map.len() >= self.capacity || entries.bytes + size > MAX_KEPT_BYTES {
             *entries = Entries::default();
         }
         if let Some(old) = entries.map.insert(key, Arc::new(stored)) {
@@ -246,14 +244,12 @@ pub async fn serve_variant(
     };
     if let Some(stored) = cache.get(&key) {
         let response = stored.response();
-        if !parts.headers.contains_key(IF_NONE_MATCH) {
-            return response;
-        }
-        let condition = parts.headers.typed_get::<IfNoneMatch>();
-        if condition.is_some_and(|c| revalidate::unchanged(&c, response.headers())) {
-            return revalidate::not_modified(response.into_parts().0);
-        }
-        return response;
+        return match parts.headers.typed_get::<IfNoneMatch>() {
+            Some(condition) if revalidate::unchanged(&condition, response.headers()) => {
+                revalidate::not_modified(response.into_parts().0)
+            }
+            _ => response,
+        };
     }
     let response = next.run(Request::from_parts(parts, body)).await;
     if !keepable(&response) {

@@ -2,16 +2,12 @@
 //! redirects, reflected values. Each is answered with the right 4xx (or
 //! served as if absent) and nothing a visitor sent comes back unescaped.
 
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::http::Request;
-use privacy_pages::server::{self, ServeOptions};
-use privacy_pages::{AppState, app, content};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use privacy_pages::AppState;
+use privacy_pages::limits::ConnectionLimits;
 
-use crate::support::{get, send};
+use crate::support::{bundled, exchange_raw, get, raw_status, send, serve_on_loopback};
 
 /// What must never appear in an answer: files outside the served set, and a
 /// script we sent.
@@ -151,34 +147,7 @@ async fn return_to_cannot_redirect_elsewhere() {
 /// Bytes no client library would send, spoken over a raw socket.
 #[tokio::test]
 async fn raw_non_utf8_and_malformed_requests_get_4xx() {
-    let library = content::load(&content::Source::Embedded).expect("bundled content");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(server::serve(
-        listener,
-        app(AppState::new(library)),
-        std::future::pending(),
-        ServeOptions {
-            grace: Duration::from_secs(1),
-            ..ServeOptions::default()
-        },
-    ));
-    let exchange = |request: Vec<u8>| async move {
-        let mut stream = TcpStream::connect(address).await.expect("connect");
-        stream.write_all(&request).await.expect("write");
-        let mut response = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response))
-            .await
-            .expect("answered and closed");
-        String::from_utf8_lossy(&response).into_owned()
-    };
-    let status = |response: &str| -> u16 {
-        response
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("no status line in {response:?}"))
-    };
+    let address = serve_on_loopback(AppState::new(bundled()), ConnectionLimits::default()).await;
     let request = |line: &[u8], headers: &[u8]| {
         let mut bytes = line.to_vec();
         bytes.extend_from_slice(b"\r\nHost: octoprint.org\r\n");
@@ -205,9 +174,9 @@ async fn raw_non_utf8_and_malformed_requests_get_4xx() {
             303,
         ),
     ] {
-        let response = exchange(raw.clone()).await;
+        let response = exchange_raw(address, &raw).await;
         assert_eq!(
-            status(&response),
+            raw_status(&response),
             expected,
             "{}\n{response}",
             String::from_utf8_lossy(&raw)

@@ -4,72 +4,23 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use privacy_pages::AppState;
 use privacy_pages::limits::{ConnectionLimits, RequestLimits};
-use privacy_pages::server::{self, ServeOptions};
-use privacy_pages::{AppState, app, content};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+use crate::support::{
+    bundled, exchange_raw as exchange, raw_header as header, raw_status as status, read_to_close,
+    serve_on_loopback,
+};
 
 /// Serves the bundled content with these limits; returns the address.
 async fn start(connection: ConnectionLimits, request: RequestLimits) -> SocketAddr {
-    let library = content::load(&content::Source::Embedded).expect("bundled content");
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(server::serve(
-        listener,
-        app(AppState::new(library).with_limits(request)),
-        std::future::pending(),
-        ServeOptions {
-            grace: Duration::from_secs(1),
-            limits: connection,
-        },
-    ));
-    address
+    serve_on_loopback(AppState::new(bundled()).with_limits(request), connection).await
 }
 
 async fn start_default() -> SocketAddr {
     start(ConnectionLimits::default(), RequestLimits::default()).await
-}
-
-/// Writes `request` and reads until the server closes (or 10 s pass).
-async fn exchange(address: SocketAddr, request: &[u8]) -> String {
-    let mut stream = TcpStream::connect(address).await.expect("connect");
-    stream.write_all(request).await.expect("write");
-    read_to_close(&mut stream).await
-}
-
-async fn read_to_close(stream: &mut TcpStream) -> String {
-    let mut response = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response));
-    match read.await {
-        Ok(Ok(_)) => {}
-        // A reset after the response is as good as a close here.
-        Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
-        Ok(Err(err)) => panic!("read: {err}"),
-        Err(_) => panic!(
-            "the server kept the connection open; read so far: {}",
-            String::from_utf8_lossy(&response)
-        ),
-    }
-    String::from_utf8_lossy(&response).into_owned()
-}
-
-fn status(response: &str) -> u16 {
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"))
-}
-
-fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
-    let head = response.split("\r\n\r\n").next()?;
-    head.lines().skip(1).find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.eq_ignore_ascii_case(name).then(|| value.trim())
-    })
 }
 
 #[tokio::test]

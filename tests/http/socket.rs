@@ -7,6 +7,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use crate::support::{bundled, exchange_raw, serve_on_loopback};
+use privacy_pages::limits::ConnectionLimits;
+
 #[tokio::test]
 async fn serves_over_tcp_and_shuts_down_gracefully() {
     let library = content::load(&content::Source::Embedded).expect("bundled content");
@@ -48,29 +51,11 @@ async fn serves_over_tcp_and_shuts_down_gracefully() {
 
 /// Starts the server on a loopback port; returns its address.
 async fn start() -> std::net::SocketAddr {
-    let library = content::load(&content::Source::Embedded).expect("bundled content");
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(server::serve(
-        listener,
-        app(AppState::new(library)),
-        std::future::pending(),
-        server::ServeOptions {
-            grace: Duration::from_secs(1),
-            ..Default::default()
-        },
-    ));
-    address
+    serve_on_loopback(AppState::new(bundled()), ConnectionLimits::default()).await
 }
 
 async fn exchange(address: std::net::SocketAddr, request: &str) -> String {
-    let mut stream = TcpStream::connect(address).await.expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    response
+    exchange_raw(address, request.as_bytes()).await
 }
 
 #[tokio::test]

@@ -1,20 +1,32 @@
-//! Shared helpers: the app on bundled content, requests, and an HTML checker.
+//! Shared helpers: the app on bundled content, requests (through `oneshot`
+//! and over a real loopback socket), and an HTML checker.
 
+use std::net::SocketAddr;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use privacy_pages::content::{self, Library, Source};
+use privacy_pages::limits::ConnectionLimits;
+use privacy_pages::server::{self, ServeOptions};
 use privacy_pages::{AppState, app as full_app};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 static BUNDLED: LazyLock<Library> =
     LazyLock::new(|| content::load(&Source::Embedded).expect("bundled content loads"));
 
+/// The bundled content, loaded once per test binary.
+pub fn bundled() -> Library {
+    BUNDLED.clone()
+}
+
 pub fn app() -> Router {
-    full_app(AppState::new(BUNDLED.clone()))
+    full_app(AppState::new(bundled()))
 }
 
 /// The app on `tests/fixtures/valid/`: a German-default site whose current
@@ -62,6 +74,13 @@ pub async fn send(request: Request<Body>) -> Reply {
 }
 
 pub async fn send_to(app: Router, request: Request<Body>) -> Reply {
+    let (mut reply, bytes) = send_for_bytes(app, request).await;
+    reply.body = String::from_utf8(bytes).expect("UTF-8 body");
+    reply
+}
+
+/// The reply with its body as bytes (compressed responses), `body` left empty.
+pub async fn send_for_bytes(app: Router, request: Request<Body>) -> (Reply, Vec<u8>) {
     let response = app.oneshot(request).await.expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();
@@ -70,12 +89,14 @@ pub async fn send_to(app: Router, request: Request<Body>) -> Reply {
         .collect()
         .await
         .expect("body")
-        .to_bytes();
-    Reply {
+        .to_bytes()
+        .to_vec();
+    let reply = Reply {
         status,
         headers,
-        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
-    }
+        body: String::new(),
+    };
+    (reply, bytes)
 }
 
 /// Fails unless every element in `html` is closed in order (void elements
@@ -137,23 +158,65 @@ pub async fn get_bytes(path: &str, headers: &[(&str, &str)]) -> (Reply, Vec<u8>)
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = app()
-        .oneshot(request.body(Body::empty()).expect("valid request"))
+    send_for_bytes(app(), request.body(Body::empty()).expect("valid request")).await
+}
+
+/// Serves `state` on a loopback port, with `limits` on connections, until
+/// the test ends; returns the address.
+pub async fn serve_on_loopback(state: AppState, limits: ConnectionLimits) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    let reply = Reply {
-        status,
-        headers,
-        body: String::new(),
-    };
-    (reply, bytes)
+        .expect("bind loopback");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(server::serve(
+        listener,
+        full_app(state),
+        std::future::pending(),
+        ServeOptions {
+            grace: Duration::from_secs(1),
+            limits,
+        },
+    ));
+    address
+}
+
+/// Writes raw `request` bytes and reads until the server closes (or 10 s pass).
+pub async fn exchange_raw(address: SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    read_to_close(&mut stream).await
+}
+
+pub async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response));
+    match read.await {
+        Ok(Ok(_)) => {}
+        // A reset after the response is as good as a close here.
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Ok(Err(err)) => panic!("read: {err}"),
+        Err(_) => panic!(
+            "the server kept the connection open; read so far: {}",
+            String::from_utf8_lossy(&response)
+        ),
+    }
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The status code of a raw HTTP/1.1 response.
+pub fn raw_status(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {response:?}"))
+}
+
+/// A header of a raw HTTP/1.1 response.
+pub fn raw_header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name).then(|| value.trim())
+    })
 }

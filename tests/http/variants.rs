@@ -8,33 +8,25 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
-use http_body_util::BodyExt;
-use privacy_pages::content::{self, Source};
 use privacy_pages::{AppState, app};
-use tower::ServiceExt;
 
+use crate::support::{bundled, send_for_bytes};
+
+/// Status, headers (sorted, so that order does not count) and body bytes.
 async fn exchange(app: &Router, request: Request<Body>) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    let status = response.status().as_u16();
-    let mut headers: Vec<(String, Vec<u8>)> = response
-        .headers()
+    let (reply, body) = send_for_bytes(app.clone(), request).await;
+    let mut headers: Vec<(String, Vec<u8>)> = reply
+        .headers
         .iter()
         .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
         .collect();
     headers.sort();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
+    (reply.status.as_u16(), headers, body)
 }
 
 #[tokio::test]
 async fn kept_responses_equal_fresh_ones() {
-    let library = content::load(&Source::Embedded).expect("bundled content");
+    let library = bundled();
     let state = AppState::new(library.clone());
     let kept = state.variants.clone();
     let cached = app(state);
