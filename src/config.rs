@@ -175,9 +175,15 @@ impl Config {
                         // "environment variable: `PRIVACY_PAGES_LISTEN`: …"
                         let (source, key) = match &error.metadata {
                             Some(meta) => {
-                                let source = match &meta.source {
-                                    Some(source) => format!("{} ({source})", meta.name),
-                                    None => meta.name.to_string(),
+                                let source = match (&meta.source, &file) {
+                                    // The path as the operator gave it: figment
+                                    // prints it relative to the working directory
+                                    // when that is shorter (`../.tmpXY.toml`).
+                                    (Some(figment::Source::File(_)), Some(file)) => {
+                                        format!("{} ({})", meta.name, file.display())
+                                    }
+                                    (Some(source), _) => format!("{} ({source})", meta.name),
+                                    (None, _) => meta.name.to_string(),
                                 };
                                 let profile = error.profile.clone().unwrap_or_default();
                                 let key = (!error.path.is_empty())
