@@ -4,11 +4,16 @@
 //! `Accept-Language` decides, per RFC 9110 §12.5.4: ranges ordered by quality
 //! (ties keep header order), `q=0` meaning "not acceptable", `*` meaning "any"
 //! (the site's default). Each range is matched with RFC 4647 lookup
-//! (`de-AT` → `de`). Malformed entries are skipped; a malformed, absent or
-//! oversized header means "no preference", i.e. the site's default.
+//! (`de-AT` → `de`, `de-CH-u-co-phonebk` → `de`). An entry that is not a
+//! language range, or whose weight is not a qvalue (`q=1e0`, `q=0.0001`),
+//! is skipped and the rest stand; an absent header means "no preference",
+//! i.e. the site's default; an oversized one is read up to the last whole
+//! range within the limit, so a long browser list still says German.
 //!
-//! Parsing is `accept-language`'s, matching is `fluent-langneg`'s; this module
-//! adds the RFC's rules those crates leave out (validation, `q=0`, `*`).
+//! Matching is `fluent-langneg`'s. The list itself is parsed here: the
+//! grammar is three lines of RFC 9110 (§5.6.3 OWS, §12.4.2 qvalue,
+//! §12.5.4), and the crates that parse it read weights as floats, which
+//! admits `1e0` and turns `q=abc` into `q=0`, a refusal.
 
 use std::convert::Infallible;
 use std::sync::LazyLock;
@@ -87,30 +92,38 @@ pub struct LangPrefs {
 impl LangPrefs {
     /// Preferences from an `Accept-Language` value alone.
     pub fn from_header(header: Option<&str>) -> Self {
-        let Some(header) = header.filter(|h| h.len() <= MAX_HEADER_LEN) else {
+        let Some(header) = header else {
             return LangPrefs::default();
         };
+        let mut entries: Vec<(&str, u16)> =
+            entries(within_limit(header)).take(MAX_RANGES).collect();
+        // Best first; ties keep header order (the sort is stable).
+        entries.sort_by_key(|(_, weight)| std::cmp::Reverse(*weight));
         let mut ranges = Vec::new();
         let mut refused = Vec::new();
-        let entries = accept_language::parse_with_quality(header);
-        for (range, quality) in entries.into_iter().take(MAX_RANGES) {
-            // The crate reads an unparsable weight as 0; RFC 9110 allows 0 to 1.
-            if !(0.0..=1.0).contains(&quality) || !is_language_range(&range) {
+        for (range, weight) in entries {
+            if !is_language_range(range) {
                 continue;
             }
             if range == "*" {
-                if quality > 0.0 {
+                if weight > 0 {
                     ranges.push(Range::Any);
                 }
                 continue;
             }
-            let Ok(tag) = range.parse::<LanguageIdentifier>() else {
+            let truncated = without_extensions(range);
+            let Ok(tag) = truncated.parse::<LanguageIdentifier>() else {
                 continue;
             };
-            if quality > 0.0 {
+            if weight > 0 {
                 ranges.push(Range::tag(tag));
-            } else if tag.region.is_none() && tag.script.is_none() && tag.variants.is_empty() {
-                // `de;q=0` refuses German; `de-AT;q=0` refuses only a variant we never serve.
+            } else if truncated.len() == range.len()
+                && tag.region.is_none()
+                && tag.script.is_none()
+                && tag.variants.is_empty()
+            {
+                // `de;q=0` refuses German; `de-AT;q=0` or `de-x-a;q=0`
+                // refuses only a variant we never serve.
                 refused.extend(lookup(std::slice::from_ref(&tag), &Lang::ALL));
             }
         }
@@ -212,6 +225,84 @@ fn lookup(requested: &[LanguageIdentifier], available: &[Lang]) -> Option<Lang> 
     IDS.iter().find(|(_, id)| id == best).map(|(lang, _)| *lang)
 }
 
+/// At most [`MAX_HEADER_LEN`] bytes of `header`, ending after the last whole
+/// entry within them.
+fn within_limit(header: &str) -> &str {
+    if header.len() <= MAX_HEADER_LEN {
+        return header;
+    }
+    let end = header.as_bytes()[..=MAX_HEADER_LEN]
+        .iter()
+        .rposition(|b| *b == b',')
+        .unwrap_or(0);
+    &header[..end]
+}
+
+/// RFC 9110 §5.6.3: optional white space is spaces and horizontal tabs.
+fn is_ows(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// The entries of an `Accept-Language` list in header order: each range
+/// with its weight in thousandths (1000 without one). Empty list elements
+/// are skipped (§5.6.1); so is an entry with a parameter other than one
+/// valid weight.
+fn entries(header: &str) -> impl Iterator<Item = (&str, u16)> {
+    header.split(',').filter_map(|entry| {
+        let mut parts = entry.split(';');
+        let range = parts.next()?.trim_matches(is_ows);
+        if range.is_empty() {
+            return None;
+        }
+        let weight = match (parts.next(), parts.next()) {
+            (None, _) => 1000,
+            (Some(param), None) => {
+                let (name, value) = param.trim_matches(is_ows).split_once('=')?;
+                if !name.eq_ignore_ascii_case("q") {
+                    return None;
+                }
+                qvalue(value)?
+            }
+            (Some(_), Some(_)) => return None,
+        };
+        Some((range, weight))
+    })
+}
+
+/// RFC 9110 §12.4.2 `qvalue` (`0`, `0.5`, `0.125`, `1`, `1.000`), in
+/// thousandths; anything else (`1e0`, `2`, `-1`, `0.0001`, `.5`) is not one.
+fn qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0u16, |n, digit| n * 10 + u16::from(digit - b'0'));
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// `range` cut before its first singleton subtag (`-u-…` extensions, `-x-…`
+/// private use). RFC 4647 §3.4 lookup truncates from the end and drops a
+/// singleton together with the subtag after it; the languages served here
+/// carry neither, so what lookup can match is what stands before it.
+fn without_extensions(range: &str) -> &str {
+    let mut end = 0;
+    for (i, subtag) in range.split('-').enumerate() {
+        if i > 0 && subtag.len() == 1 {
+            return &range[..end];
+        }
+        end += subtag.len() + usize::from(i > 0);
+    }
+    range
+}
+
 /// RFC 4647 §2.1 `language-range`: `*` or 1-8 letters, then `-` and 1-8
 /// alphanumerics, repeated.
 fn is_language_range(range: &str) -> bool {
@@ -231,22 +322,22 @@ impl<S: Send + Sync> FromRequestParts<S> for LangPrefs {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        // Several Accept-Language fields are one list (RFC 9110 §5.3); a value
-        // that is not visible ASCII reads as no preference.
+        // Several Accept-Language fields are one list (RFC 9110 §5.3), read
+        // up to the limit (see `within_limit`); a value that is not visible
+        // ASCII reads as no preference.
         let mut joined = String::new();
         for value in parts.headers.get_all(ACCEPT_LANGUAGE) {
             let Ok(value) = value.to_str() else {
                 joined.clear();
                 break;
             };
-            if joined.len() + value.len() > MAX_HEADER_LEN {
-                joined.clear();
-                break;
-            }
             if !joined.is_empty() {
                 joined.push(',');
             }
             joined.push_str(value);
+            if joined.len() > MAX_HEADER_LEN {
+                break;
+            }
         }
         let mut prefs = LangPrefs::from_header(Some(joined.as_str()).filter(|j| !j.is_empty()));
         prefs.explicit = parts.uri.query().and_then(|query| {
@@ -318,6 +409,30 @@ mod tests {
             (Some("*"), &[De], En, De),
             // Nothing available: the default, whatever was asked.
             (Some("de"), &[], En, En),
+            // Lookup truncates through extensions and private use (RFC 4647 §3.4).
+            (Some("de-x-private"), &BOTH, En, De),
+            (Some("de-CH-u-co-phonebk"), &BOTH, En, De),
+            (Some("de-Latn-CH-x-a-b"), &BOTH, En, De),
+            (Some("DE-u-CA-gregory, en;q=0.5"), &BOTH, En, De),
+            (Some("x-private, de;q=0.1"), &BOTH, En, De),
+            (Some("de-x-a;q=0, de;q=0.5"), &BOTH, En, De),
+            // OWS is spaces and tabs, around `;` and `,` (RFC 9110 §5.6.3).
+            (Some("en;q=0.1,\tde\t;\tq=0.9"), &BOTH, En, De),
+            (Some("\tde\t,\ten;q=0.5"), &BOTH, En, De),
+            (Some("de;Q=0.9, en;q=0.1"), &BOTH, En, De),
+            // An invalid qvalue drops that range only (RFC 9110 §12.4.2).
+            (Some("en;q=1e0, de;q=0.5"), &BOTH, En, De),
+            (Some("en;q=2, de;q=0.5"), &BOTH, En, De),
+            (Some("en;q=-1, de;q=0.5"), &BOTH, En, De),
+            (Some("en;q=0.0001, de;q=0.5"), &BOTH, En, De),
+            (Some("en;q=.5, de;q=0.1"), &BOTH, En, De),
+            (Some("en;q=1.001, de;q=0.1"), &BOTH, En, De),
+            (Some("en;q= 0.9, de;q=0.1"), &BOTH, En, De),
+            (Some("en;q=0.9;q=0.9, de;q=0.1"), &BOTH, En, De),
+            (Some("en;level=1, de;q=0.1"), &BOTH, En, De),
+            (Some("de;q=abc"), &BOTH, De, De),
+            (Some("en;q=1.000, de;q=0.999"), &BOTH, De, En),
+            (Some("en;q=1., de;q=0.5"), &BOTH, De, En),
         ];
         assert!(cases.len() >= 40);
         for (header, available, default, expected) in cases {
@@ -331,11 +446,47 @@ mod tests {
     }
 
     #[test]
-    fn oversized_headers_are_absent() {
+    fn oversized_headers_are_read_up_to_the_last_whole_range() {
         let long = format!("de,{}", "x-y;q=0.1,".repeat(200));
         assert!(long.len() > MAX_HEADER_LEN);
-        assert_eq!(LangPrefs::from_header(Some(&long)), LangPrefs::default());
-        assert_eq!(LangPrefs::from_header(Some(&long)).choose(&BOTH, En), En);
+        assert_eq!(LangPrefs::from_header(Some(&long)).choose(&BOTH, En), De);
+        // A range cut by the limit is not read as a shorter one …
+        let filler = "x;q=0.1,".repeat(MAX_HEADER_LEN / 8);
+        assert_eq!(filler.len(), MAX_HEADER_LEN);
+        let cut = format!("{filler}de-CH");
+        assert_eq!(within_limit(&cut), &filler[..MAX_HEADER_LEN - 1]);
+        // … and one that ends exactly at the limit is whole.
+        let whole = format!("{}de,fr", &filler[..MAX_HEADER_LEN - 2]);
+        assert_eq!(within_limit(&whole), &whole[..MAX_HEADER_LEN]);
+        // One range longer than the limit: nothing to read.
+        let one = "a".repeat(MAX_HEADER_LEN + 10);
+        assert_eq!(LangPrefs::from_header(Some(&one)), LangPrefs::default());
+    }
+
+    #[test]
+    fn qvalues_follow_the_grammar() {
+        for (text, expected) in [
+            ("0", Some(0)),
+            ("0.", Some(0)),
+            ("0.5", Some(500)),
+            ("0.125", Some(125)),
+            ("0.001", Some(1)),
+            ("1", Some(1000)),
+            ("1.0", Some(1000)),
+            ("1.000", Some(1000)),
+            ("1.001", None),
+            ("0.0001", None),
+            ("1e0", None),
+            ("2", None),
+            ("-1", None),
+            (".5", None),
+            ("", None),
+            ("0.5 ", None),
+            ("00.5", None),
+            ("0x1", None),
+        ] {
+            assert_eq!(qvalue(text), expected, "{text:?}");
+        }
     }
 
     #[test]
