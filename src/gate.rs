@@ -26,9 +26,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::http::header::{
-    CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, SET_COOKIE, VARY,
-};
+use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, SET_COOKIE, VARY};
 use axum::http::{HeaderValue, Method, Request, Response, StatusCode};
 use lol_html::html_content::ContentType;
 use lol_html::{RewriteStrSettings, element, end, end_tag};
@@ -36,7 +34,7 @@ use tower::{Layer, Service};
 
 use crate::consent::{Consent, CookieScope};
 use crate::content::{LiveLibrary, ServiceId, Site};
-use crate::proxy::RequestFacts;
+use crate::proxy::{RequestFacts, request_host};
 
 /// Bodies larger than this are passed on unchanged (and logged).
 pub const MAX_GATED_BODY: usize = 4 * 1024 * 1024;
@@ -265,11 +263,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let host = request
-            .headers()
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| request.uri().host());
+        let host = request_host(request.headers(), request.uri());
         let site = self.layer.library.current().site_for_host(host).clone();
         let consent = Consent::read(request.headers(), &site);
         let head_request = request.method() == Method::HEAD;
@@ -287,6 +281,9 @@ where
         let visit = Visit {
             https: facts.https,
             head_request,
+            in_cookie_domain: CookieScope::for_host(site.cookie_domain.as_deref(), host, false)
+                .domain
+                .is_some(),
         };
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
@@ -303,6 +300,8 @@ where
 struct Visit {
     https: bool,
     head_request: bool,
+    /// The host lies inside the site's `cookie_domain` (see [`CookieScope::for_host`]).
+    in_cookie_domain: bool,
 }
 
 async fn gate(
@@ -321,7 +320,7 @@ async fn gate(
         .insert(AllowedOrigins::for_visitor(site, consent));
     let headers = response.headers_mut();
     headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
-    refresh_opt_outs(headers, site, consent, visit.https);
+    refresh_opt_outs(headers, site, consent, visit);
     let status = response.status();
     let encoded = response
         .headers()
@@ -387,11 +386,14 @@ fn refresh_opt_outs(
     headers: &mut axum::http::HeaderMap,
     site: &Site,
     consent: &Consent,
-    https: bool,
+    visit: Visit,
 ) {
     let scope = CookieScope {
-        domain: site.cookie_domain.as_deref(),
-        secure: https,
+        domain: site
+            .cookie_domain
+            .as_deref()
+            .filter(|_| visit.in_cookie_domain),
+        secure: visit.https,
     };
     for id in consent.opt_out_cookies() {
         if let Some(service) = site.services.get(id)

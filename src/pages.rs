@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path};
-use axum::http::header::{CONTENT_LANGUAGE, HOST, VARY};
+use axum::http::header::{CONTENT_LANGUAGE, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -30,7 +30,7 @@ use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::limits::RequestLimits;
 use crate::negotiate::LangPrefs;
-use crate::proxy::RequestFacts;
+use crate::proxy::{RequestFacts, request_host};
 use crate::security::SecurityHeaders;
 use crate::variants::VariantCache;
 
@@ -153,11 +153,7 @@ impl FromRequestParts<AppState> for CurrentSite {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|value| value.to_str().ok())
-            .or_else(|| parts.uri.host());
+        let host = request_host(&parts.headers, &parts.uri);
         let library = state.library.current();
         Ok(CurrentSite(library.site_for_host(host).clone()))
     }
@@ -310,8 +306,9 @@ struct PolicyPage<'a> {
     body: Vec<Part<'a>>,
     /// One hidden form per service and action, which the controls' buttons submit.
     consent_forms: Vec<ConsentForm<'a>>,
-    /// "Saved: … is now disabled", after a form post came back here.
-    confirmation: Option<String>,
+    /// After a form post came back here: what this request shows the
+    /// browser really kept.
+    confirmation: Option<Confirmation>,
     canonical: String,
     translations: Vec<TranslationLink>,
     /// Absolute URL for `hreflang="x-default"`: the page without `?lang=`.
@@ -347,6 +344,36 @@ struct ConsentForm<'a> {
     service: &'a ServiceId,
     action: &'static str,
     return_to: &'a str,
+    /// What consent.js says once `document.cookie` shows the change kept …
+    saved: String,
+    /// … and when it does not.
+    unsaved: String,
+}
+
+/// The notice after a change: "Saved" only when the request that follows
+/// the change carries it; otherwise what went wrong and what to do.
+struct Confirmation {
+    kept: bool,
+    text: String,
+}
+
+impl Confirmation {
+    /// `opted_out`: the change the visitor asked for (`?optout=` or
+    /// `?optin=`); `state`: what their browser sent back with this request.
+    fn new(opted_out: bool, state: ServiceState, service: &str, tr: Tr) -> Self {
+        let (kept, key) = match (opted_out, state) {
+            (true, ServiceState::OptedOut) => (true, "consent-saved-optout"),
+            (true, _) => (false, "consent-unsaved-optout"),
+            (false, ServiceState::Allowed) => (true, "consent-saved-optin"),
+            (false, ServiceState::OptedOut) => (false, "consent-unsaved-optin"),
+            // Enabled here, but Global Privacy Control keeps it off.
+            (false, ServiceState::Blocked) => (true, "consent-blocked"),
+        };
+        Confirmation {
+            kept,
+            text: tr.with(&[("service", service)], key),
+        }
+    }
 }
 
 struct TranslationLink {
@@ -655,24 +682,36 @@ fn policy_page(
     let mut services: Vec<&ServiceId> = doc.opt_outs().map(|c| &c.service).collect();
     services.sort();
     services.dedup();
+    fn service_name<'s>(site: &'s Site, id: &'s ServiceId) -> &'s str {
+        site.services
+            .get(id)
+            .map_or(id.as_str(), |s| s.name.as_str())
+    }
     let consent_forms = services
         .into_iter()
         .flat_map(|service| {
-            ["optout", "optin"].map(|action| ConsentForm {
+            let name = service_name(site, service);
+            [
+                ("optout", "consent-saved-optout", "consent-unsaved-optout"),
+                ("optin", "consent-saved-optin", "consent-unsaved-optin"),
+            ]
+            .map(|(action, saved, unsaved)| ConsentForm {
                 service,
                 action,
                 return_to: &request.return_to,
+                saved: tr.with(&[("service", name)], saved),
+                unsaved: tr.with(&[("service", name)], unsaved),
             })
         })
         .collect();
     let confirmation = request.confirmation.as_ref().and_then(|(opted_out, id)| {
         let service = site.services.get(&id.parse::<ServiceId>().ok()?)?;
-        let message = if *opted_out {
-            "consent-saved-optout"
-        } else {
-            "consent-saved-optin"
-        };
-        Some(tr.with(&[("service", service.name.as_str())], message))
+        Some(Confirmation::new(
+            *opted_out,
+            consent.state(&service.id),
+            &service.name,
+            tr,
+        ))
     });
     let context = context(mount, site.clone(), doc.lang);
     let urls = Urls {

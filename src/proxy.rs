@@ -103,6 +103,17 @@ impl RequestFacts {
 }
 
 /// All fields of one header joined as one list, as RFC 9110 §5.3 reads them.
+/// The host a request is for, as the browser named it: the `Host` header (a
+/// trusted proxy's forwarded host has replaced it by then, see [`ProxyLayer`]),
+/// else the authority of the request target (HTTP/2's `:authority`). May
+/// carry a port.
+pub fn request_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a str> {
+    headers
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| uri.host())
+}
+
 fn header_list(headers: &HeaderMap, name: &str) -> Option<String> {
     let values: Vec<&str> = headers
         .get_all(name)

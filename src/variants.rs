@@ -27,17 +27,17 @@ use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, HOST};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::body::read_bounded;
-use crate::consent::Consent;
+use crate::consent::{Consent, CookieScope};
 use crate::content::LiveLibrary;
 use crate::lang::Lang;
 use crate::negotiate::LangPrefs;
-use crate::proxy::RequestFacts;
+use crate::proxy::{RequestFacts, request_host};
 use crate::revalidate::{self, REVALIDATE};
 use headers::{HeaderMapExt, IfNoneMatch};
 
@@ -58,6 +58,9 @@ struct Key {
     site: usize,
     path_and_query: Box<str>,
     https: bool,
+    /// Whether refreshed opt-out cookies carry the site's `Domain`: hosts
+    /// of one site may differ in it (a name inside it, an address outside).
+    in_cookie_domain: bool,
     prefix: Option<Box<str>>,
     languages: (Option<Lang>, Vec<Lang>),
     consent: Consent,
@@ -137,12 +140,11 @@ impl VariantCache {
         // The generation first: content read after it is at least as new.
         let generation = self.library.generation();
         let library = self.library.current();
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| parts.uri.host());
+        let host = request_host(&parts.headers, &parts.uri);
         let site = library.site_for_host(host);
+        let in_cookie_domain = CookieScope::for_host(site.cookie_domain.as_deref(), host, false)
+            .domain
+            .is_some();
         let Ok(prefs) = LangPrefs::from_request_parts(parts, &()).await;
         let facts = parts.extensions.get::<RequestFacts>();
         Some(Key {
@@ -155,6 +157,7 @@ impl VariantCache {
                 .unwrap_or("/")
                 .into(),
             https: facts.is_some_and(|f| f.https),
+            in_cookie_domain,
             prefix: facts.and_then(|f| f.prefix.as_deref()).map(Into::into),
             languages: prefs.signature(),
             consent: Consent::read(&parts.headers, site),
@@ -282,6 +285,7 @@ mod tests {
             site: 0,
             path_and_query: format!("/{n}").into(),
             https: false,
+            in_cookie_domain: false,
             prefix: None,
             languages: (None, vec![]),
             consent: Consent::default(),
@@ -330,7 +334,7 @@ mod tests {
             .layer(axum::middleware::from_fn(revalidate::revalidate))
             .layer(from_fn_with_state(cache.clone(), serve_variant));
         let send = |path: &str, headers: &[(&str, &str)]| {
-            let mut request = Request::get(path).header(HOST, "octoprint.org");
+            let mut request = Request::get(path).header(axum::http::header::HOST, "octoprint.org");
             for (name, value) in headers {
                 request = request.header(*name, *value);
             }

@@ -11,8 +11,9 @@ use axum::Json;
 use axum::body::Bytes;
 
 use axum::http::header::{ACCEPT, HOST, LOCATION, ORIGIN, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use cookie::Cookie;
 use serde::Serialize;
 
 use super::CookieScope;
@@ -20,6 +21,7 @@ use crate::content::{Service, Site};
 use crate::error::AppError;
 use crate::negotiate::LangPrefs;
 use crate::pages::{CurrentSite, Mount, PathParams};
+use crate::proxy::request_host;
 
 /// Longest `return_to` accepted; anything longer falls back to the policy page.
 const MAX_RETURN_TO: usize = 2048;
@@ -40,10 +42,42 @@ impl Action {
     }
 }
 
+/// The JSON answer: the state asked for, and every cookie the response sets
+/// for it, attribute by attribute, so that a caller can check what its
+/// browser really kept (consent.js compares it with `document.cookie`).
 #[derive(Serialize)]
 struct ConsentJson<'a> {
     service: &'a str,
     opted_out: bool,
+    cookies: Vec<CookieJson>,
+}
+
+#[derive(Serialize)]
+struct CookieJson {
+    name: String,
+    value: String,
+    /// `null`: a host-only cookie.
+    domain: Option<String>,
+    path: Option<String>,
+    max_age: Option<i64>,
+    secure: bool,
+    http_only: bool,
+    same_site: Option<String>,
+}
+
+impl From<&Cookie<'_>> for CookieJson {
+    fn from(cookie: &Cookie<'_>) -> Self {
+        CookieJson {
+            name: cookie.name().to_owned(),
+            value: cookie.value().to_owned(),
+            domain: cookie.domain().map(str::to_owned),
+            path: cookie.path().map(str::to_owned),
+            max_age: cookie.max_age().map(|age| age.whole_seconds()),
+            secure: cookie.secure().unwrap_or(false),
+            http_only: cookie.http_only().unwrap_or(false),
+            same_site: cookie.same_site().map(|s| s.to_string()),
+        }
+    }
 }
 
 /// `POST /optout/{service}`: sets the service's opt-out cookie.
@@ -52,18 +86,17 @@ pub async fn opt_out(
     site: CurrentSite,
     prefs: LangPrefs,
     PathParams(service): PathParams<String>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    change(
-        Action::OptOut,
-        mount,
-        site,
-        prefs,
-        &service,
-        &headers,
-        &body,
-    )
+    let request = ChangeRequest {
+        service: &service,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+    };
+    change(Action::OptOut, mount, site, prefs, request)
 }
 
 /// `POST /optin/{service}`: clears it again, for requests from the site itself.
@@ -72,10 +105,25 @@ pub async fn opt_in(
     site: CurrentSite,
     prefs: LangPrefs,
     PathParams(service): PathParams<String>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    change(Action::OptIn, mount, site, prefs, &service, &headers, &body)
+    let request = ChangeRequest {
+        service: &service,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+    };
+    change(Action::OptIn, mount, site, prefs, request)
+}
+
+/// What a change reads from its request beyond site, mount and language.
+struct ChangeRequest<'a> {
+    service: &'a str,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
 }
 
 fn change(
@@ -83,10 +131,14 @@ fn change(
     mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
-    service: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: ChangeRequest<'_>,
 ) -> Result<Response, AppError> {
+    let ChangeRequest {
+        service,
+        uri,
+        headers,
+        body,
+    } = request;
     let service = service
         .parse()
         .ok()
@@ -95,20 +147,22 @@ fn change(
     if action == Action::OptIn && !from_the_site_itself(headers) {
         return Err(AppError::forbidden(&mount, &site, &prefs));
     }
-    let scope = CookieScope {
-        domain: site.cookie_domain.as_deref(),
+    let scope = CookieScope::for_host(
+        site.cookie_domain.as_deref(),
+        request_host(headers, uri),
         // The service speaks plain HTTP itself; HTTPS reaches it only through
         // a proxy, and only a trusted proxy may say so.
-        secure: mount.https,
-    };
-    let cookie = match action {
-        Action::OptOut => scope.opt_out(service),
-        Action::OptIn => scope.clear(service),
+        mount.https,
+    );
+    let cookies = match action {
+        Action::OptOut => vec![scope.opt_out(service)],
+        Action::OptIn => scope.clear_all(service),
     };
     let mut response = if wants_json(headers) {
         Json(ConsentJson {
             service: service.id.as_str(),
             opted_out: action == Action::OptOut,
+            cookies: cookies.iter().map(CookieJson::from).collect(),
         })
         .into_response()
     } else {
@@ -122,8 +176,10 @@ fn change(
         }
         response
     };
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        response.headers_mut().append(SET_COOKIE, value);
+    for cookie in &cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
     }
     tracing::info!(service = %service.id, action = ?action, "consent changed");
     Ok(response)

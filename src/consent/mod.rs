@@ -4,7 +4,14 @@
 //! The state is read, never stored: an opt-out is a cookie in the visitor's
 //! browser (`carbon-disable=true`, `ga-disable-<ID>=true`, the names legacy
 //! loaders already check) or the `Sec-GPC: 1` signal. Reading fails closed:
-//! a Cookie header too large to read safely counts as opted out of everything.
+//! a Cookie header too large to read safely counts as opted out of everything,
+//! and any value a script may have written for "disabled" (`true`, `"true"`,
+//! ` TRUE `) counts as an opt-out; only an explicit "no" does not.
+//!
+//! Setting is only honest if the browser keeps what is set: a cookie's
+//! `Domain` is sent only to hosts inside it ([`CookieScope::for_host`]),
+//! since a browser silently drops a cookie whose domain does not cover the
+//! host it came from.
 
 mod endpoints;
 
@@ -66,11 +73,16 @@ impl Consent {
         for value in headers.get_all(COOKIE) {
             let value = String::from_utf8_lossy(value.as_bytes());
             for cookie in Cookie::split_parse(value.as_ref()).flatten() {
-                if cookie.value() != OPTED_OUT {
+                if !means_opted_out(cookie.value()) {
                     continue;
                 }
-                // Any valid opt-out wins over duplicates with other values.
-                if let Some(service) = site.services.values().find(|s| s.cookie == cookie.name()) {
+                // Any opt-out wins over duplicates with other values.
+                let name = unquoted(cookie.name());
+                if let Some(service) = site
+                    .services
+                    .values()
+                    .find(|s| s.cookie.eq_ignore_ascii_case(name))
+                {
                     cookies.insert(service.id.clone());
                 }
             }
@@ -103,16 +115,82 @@ impl Consent {
     }
 }
 
+/// Whether a cookie value may mean "disabled". Legacy scripts wrote `true`
+/// in quotes, with spaces, in capitals; a visitor who set any of them meant
+/// to opt out. Only an empty value (a cleared cookie) or an explicit "no"
+/// reads as not opted out.
+fn means_opted_out(value: &str) -> bool {
+    let value = unquoted(value);
+    !(value.is_empty()
+        || ["false", "0", "no", "off"]
+            .iter()
+            .any(|no| value.eq_ignore_ascii_case(no)))
+}
+
+/// `value` without surrounding white space and double quotes.
+fn unquoted(value: &str) -> &str {
+    value.trim().trim_matches('"').trim()
+}
+
+/// Whether a request for `host` (a `Host` value: a name or an address,
+/// perhaps with a port) domain-matches `domain` (RFC 6265 §5.1.3): equal, or
+/// a subdomain of it, and never an IP address. Only then does a browser keep
+/// a cookie with `Domain=<domain>`.
+pub fn domain_matches(host: &str, domain: &str) -> bool {
+    if host.starts_with('[') {
+        return false; // an IPv6 literal
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let domain = domain.trim_start_matches('.');
+    if name.is_empty() || domain.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
+        return false;
+    }
+    let (name, domain) = (name.to_ascii_lowercase(), domain.to_ascii_lowercase());
+    name == domain
+        || name
+            .strip_suffix(&domain)
+            .is_some_and(|sub| sub.ends_with('.'))
+}
+
 /// Where and how opt-out cookies are set: the same for setting, refreshing
 /// and clearing, so a cleared cookie always matches the one it replaces.
 #[derive(Clone, Debug)]
 pub struct CookieScope<'a> {
+    /// `Domain=`, only where the browser will accept it; else host-only.
     pub domain: Option<&'a str>,
     /// Whether the visitor reached the site over HTTPS.
     pub secure: bool,
 }
 
-impl CookieScope<'_> {
+impl<'a> CookieScope<'a> {
+    /// The scope for a request to `host`: the site's `cookie_domain` when the
+    /// host lies inside it, otherwise a host-only cookie, which every browser
+    /// keeps (a staging name, a preview deployment, an IP address).
+    pub fn for_host(cookie_domain: Option<&'a str>, host: Option<&str>, secure: bool) -> Self {
+        let domain =
+            cookie_domain.filter(|domain| host.is_some_and(|host| domain_matches(host, domain)));
+        CookieScope { domain, secure }
+    }
+
+    /// Every cookie that clears the opt-out for `service` here: the one this
+    /// scope sets, and, where that has a `Domain`, also a host-only one, which
+    /// a legacy script (or an earlier visit under another setting) may have
+    /// left. A browser keeps both apart, so both must go.
+    pub fn clear_all(&self, service: &Service) -> Vec<Cookie<'static>> {
+        let mut cookies = vec![self.clear(service)];
+        if self.domain.is_some() {
+            let host_only = CookieScope {
+                domain: None,
+                secure: self.secure,
+            };
+            cookies.push(host_only.clear(service));
+        }
+        cookies
+    }
+
     /// `<name>=true` for 400 days. Not `HttpOnly`: legacy loaders (Carbon's,
     /// GA's) read `document.cookie`. `SameSite=Lax`, not `Strict`: a Strict
     /// cookie is withheld on the first navigation from another site (a search
@@ -212,7 +290,18 @@ mod tests {
             (&["carbon-disable=true"][..], None, OptedOut),
             (&["a=1; carbon-disable=true; b=2"][..], None, OptedOut),
             (&["carbon-disable=false"][..], None, Allowed),
-            (&["carbon-disable=TRUE"][..], None, Allowed),
+            (&["carbon-disable=TRUE"][..], None, OptedOut),
+            (&["carbon-disable=\"true\""][..], None, OptedOut),
+            (&["carbon-disable = \" true \""][..], None, OptedOut),
+            (&["carbon-disable=\ttrue\t"][..], None, OptedOut),
+            (&[" carbon-disable =true"][..], None, OptedOut),
+            (&["Carbon-Disable=true"][..], None, OptedOut),
+            (&["carbon-disable=1"][..], None, OptedOut),
+            (&["carbon-disable=yes"][..], None, OptedOut),
+            (&["carbon-disable="][..], None, Allowed),
+            (&["carbon-disable=\"\""][..], None, Allowed),
+            (&["carbon-disable=0"][..], None, Allowed),
+            (&["carbon-disable=\"false\""][..], None, Allowed),
             (
                 &["carbon-disable=true; carbon-disable=false"][..],
                 None,
@@ -231,7 +320,7 @@ mod tests {
                 Allowed,
             ),
             (&["carbon-disable = true"][..], None, OptedOut),
-            (&["\"carbon-disable=true\""][..], None, Allowed),
+            (&["\"carbon-disable=true\""][..], None, OptedOut),
             (&["garbage"][..], None, Allowed),
             (&[][..], Some("1"), Blocked),
             (&[][..], Some("0"), Allowed),
@@ -266,6 +355,64 @@ mod tests {
             consent(&["ga-disable=true"], None).state(&ga),
             ServiceState::Allowed
         );
+    }
+
+    #[test]
+    fn domain_only_where_the_host_is_inside_it() {
+        for (host, expected) in [
+            ("octoprint.org", true),
+            ("www.octoprint.org", true),
+            ("OctoPrint.org:8080", true),
+            ("community.OCTOPRINT.org", true),
+            ("127.0.0.1", false),
+            ("127.0.0.1:8080", false),
+            ("[::1]", false),
+            ("[::1]:8080", false),
+            ("localhost", false),
+            ("localhost:8080", false),
+            ("evil-octoprint.org", false),
+            ("octoprint.org.evil.example", false),
+            ("org", false),
+            ("", false),
+            (":8080", false),
+        ] {
+            assert_eq!(domain_matches(host, "octoprint.org"), expected, "{host}");
+            let scope = CookieScope::for_host(Some("octoprint.org"), Some(host), false);
+            assert_eq!(scope.domain.is_some(), expected, "{host}");
+        }
+        assert!(domain_matches("www.octoprint.org", ".octoprint.org"));
+        assert!(
+            !domain_matches("127.0.0.1", "127.0.0.1"),
+            "addresses: host-only"
+        );
+        assert_eq!(
+            CookieScope::for_host(Some("octoprint.org"), None, false).domain,
+            None
+        );
+        assert_eq!(
+            CookieScope::for_host(None, Some("octoprint.org"), false).domain,
+            None
+        );
+    }
+
+    #[test]
+    fn opting_in_clears_the_domain_and_the_host_only_cookie() {
+        let carbon = service("carbon", "carbon-disable");
+        let inside = CookieScope::for_host(Some("octoprint.org"), Some("octoprint.org"), false);
+        let cleared: Vec<String> = inside
+            .clear_all(&carbon)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            cleared,
+            [
+                "carbon-disable=; SameSite=Lax; Path=/; Domain=octoprint.org; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                "carbon-disable=; SameSite=Lax; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            ]
+        );
+        let outside = CookieScope::for_host(Some("octoprint.org"), Some("127.0.0.1:8080"), false);
+        assert_eq!(outside.clear_all(&carbon).len(), 1);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::Request;
 use privacy_pages::assets::path as asset;
 
-use crate::support::{Reply, get, send};
+use crate::support::{Reply, app, get, send, send_to};
 
 const OCTOPRINT: (&str, &str) = ("host", "octoprint.org");
 const CARBON_SCRIPT: &str = "<script src=\"https://cdn.carbonads.com/carbon.js?serve=CPLACEHOLDER&#38;placement=octoprintorg\" async id=\"_carbonads_js\"></script>";
@@ -102,7 +102,7 @@ async fn carbon_opt_out_round_trip_without_javascript() {
 #[tokio::test]
 async fn the_2018_ga_form_sets_googles_opt_out_cookie() {
     let page = get("/privacy/2018-05-22?lang=de", &[OCTOPRINT]).await;
-    assert!(page.body.contains("<form id=\"optout-ga\" method=\"post\" action=\"/optout/ga\" data-consent-service=\"ga\" data-consent-action=\"optout\" hidden><input type=\"hidden\" name=\"return_to\" value=\"/privacy/2018-05-22?lang=de\"></form>"));
+    assert!(page.body.contains("<form id=\"optout-ga\" method=\"post\" action=\"/optout/ga\" data-consent-service=\"ga\" data-consent-action=\"optout\" data-saved=\"Gespeichert: Google Analytics ist für diesen Browser jetzt deaktiviert.\" data-unsaved=\"Nicht gespeichert: Dieser Browser hat die Einstellung nicht behalten, Google Analytics ist daher nicht deaktiviert. Möglicherweise sind Cookies für diese Website blockiert, oder diese Adresse liegt außerhalb der Cookie-Domain der Website. Erlauben Sie Cookies für diese Website und versuchen Sie es erneut, oder blockieren Sie Google Analytics in den Einstellungen Ihres Browsers.\" hidden><input type=\"hidden\" name=\"return_to\" value=\"/privacy/2018-05-22?lang=de\"></form>"));
     let reply = send(post(
         "/optout/ga",
         "return_to=%2Fprivacy%2F2018-05-22%3Flang%3Dde",
@@ -138,7 +138,10 @@ async fn json_clients_get_the_new_state() {
     .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
-    assert_eq!(reply.body, r#"{"service":"carbon","opted_out":true}"#);
+    assert_eq!(
+        reply.body,
+        r#"{"service":"carbon","opted_out":true,"cookies":[{"name":"carbon-disable","value":"true","domain":"octoprint.org","path":"/","max_age":34560000,"secure":false,"http_only":false,"same_site":"Lax"}]}"#
+    );
     assert_eq!(cookie_pair(&reply), "carbon-disable=true");
     let reply = send(post(
         "/optin/carbon",
@@ -149,7 +152,18 @@ async fn json_clients_get_the_new_state() {
         ],
     ))
     .await;
-    assert_eq!(reply.body, r#"{"service":"carbon","opted_out":false}"#);
+    assert_eq!(
+        reply.body,
+        r#"{"service":"carbon","opted_out":false,"cookies":[{"name":"carbon-disable","value":"","domain":"octoprint.org","path":"/","max_age":0,"secure":false,"http_only":false,"same_site":"Lax"},{"name":"carbon-disable","value":"","domain":null,"path":"/","max_age":0,"secure":false,"http_only":false,"same_site":"Lax"}]}"#
+    );
+    // Outside the cookie domain, the JSON says the cookie is host-only.
+    let request = Request::post("/optout/carbon")
+        .header("host", "127.0.0.1:8080")
+        .header("accept", "application/json")
+        .body(Body::empty())
+        .expect("request");
+    let reply = send(request).await;
+    assert!(reply.body.contains(r#""domain":null"#), "{}", reply.body);
 }
 
 #[tokio::test]
@@ -341,4 +355,152 @@ async fn malformed_or_duplicate_cookies_never_lose_an_opt_out() {
         !reply.body.contains("carbon.js"),
         "an unreadable header fails closed"
     );
+}
+
+/// Every `Set-Cookie` of a reply.
+fn set_cookies(reply: &Reply) -> Vec<&str> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
+}
+
+/// A browser drops a cookie whose `Domain` does not cover the host it came
+/// from: octoprint.org's cookie domain goes only to hosts inside it, on the
+/// opt-out, on the refresh every page does, and on the way back in.
+#[tokio::test]
+async fn the_cookie_domain_goes_only_to_hosts_inside_it() {
+    let shared = app();
+    for (host, inside) in [
+        ("octoprint.org", true),
+        ("www.octoprint.org", true),
+        ("OctoPrint.org:8080", true),
+        ("127.0.0.1", false),
+        ("127.0.0.1:8080", false),
+        ("[::1]:8080", false),
+        ("localhost", false),
+        ("evil-octoprint.org", false),
+        ("octoprint.org.evil.example", false),
+    ] {
+        let domain = if inside { "; Domain=octoprint.org" } else { "" };
+        let request = Request::post("/optout/carbon")
+            .header("host", host)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("return_to=%2Fprivacy"))
+            .expect("request");
+        let reply = send(request).await;
+        assert_eq!(reply.status, 303, "{host}");
+        assert_eq!(
+            set_cookies(&reply),
+            [format!(
+                "carbon-disable=true; SameSite=Lax; Path=/{domain}; Max-Age=34560000"
+            )],
+            "{host}"
+        );
+        // The refresh on a page, through one app's response cache: a page
+        // kept for one host must not hand its Domain to another.
+        let request = Request::get("/privacy")
+            .header("host", host)
+            .header("cookie", "carbon-disable=true")
+            .body(Body::empty())
+            .expect("request");
+        let page = send_to(shared.clone(), request).await;
+        assert_eq!(
+            set_cookies(&page),
+            [format!(
+                "carbon-disable=true; SameSite=Lax; Path=/{domain}; Max-Age=34560000"
+            )],
+            "refresh on {host}"
+        );
+        let request = Request::post("/optin/carbon")
+            .header("host", host)
+            .header("sec-fetch-site", "same-origin")
+            .header("accept", "application/json")
+            .body(Body::empty())
+            .expect("request");
+        let reply = send(request).await;
+        let clears = set_cookies(&reply);
+        assert_eq!(
+            clears.len(),
+            if inside { 2 } else { 1 },
+            "{host}: {clears:?}"
+        );
+        assert!(clears.iter().all(|c| c.contains("Max-Age=0")), "{clears:?}");
+        assert!(
+            clears.iter().any(|c| !c.contains("Domain=")),
+            "a host-only clear: {clears:?}"
+        );
+    }
+}
+
+/// `?optout=carbon` is what the 303 adds, but anyone can put it in a link:
+/// the page says "Saved" only when the request carries the opt-out.
+#[tokio::test]
+async fn a_confirmation_is_only_what_the_browser_sent_back() {
+    const SAVED: &str = "<p class=\"notice notice-saved\" role=\"status\">Saved: Carbon Ads is now disabled for this browser.</p>";
+    const NOT_SAVED: &str = "<p class=\"notice notice-unsaved\" role=\"alert\">Not saved: this browser did not keep the setting, so Carbon Ads is not disabled. Cookies may be blocked for this site, or this address is outside the site’s cookie domain. Allow cookies for this site and try again, or block Carbon Ads in your browser’s settings.</p>";
+    let without = get("/privacy?optout=carbon", &[OCTOPRINT]).await;
+    assert!(!without.body.contains(SAVED));
+    assert!(!without.body.contains("<p class=\"notice notice-saved\""));
+    assert!(without.body.contains(NOT_SAVED), "{}", without.body);
+    assert!(
+        without.body.contains(CARBON_SCRIPT),
+        "and Carbon still loads"
+    );
+
+    let with = get(
+        "/privacy?optout=carbon",
+        &[OCTOPRINT, ("cookie", "carbon-disable=true")],
+    )
+    .await;
+    assert!(with.body.contains(SAVED));
+    assert!(!with.body.contains("notice-unsaved"));
+
+    // In the visitor's language.
+    let german = get("/privacy/2018-05-22?lang=de&optout=ga", &[OCTOPRINT]).await;
+    assert!(german.body.contains("Nicht gespeichert: Dieser Browser hat die Einstellung nicht behalten, Google Analytics ist daher nicht deaktiviert."));
+    assert!(!german.body.contains("<p class=\"notice notice-saved\""));
+
+    // The way back in: "enabled again" only if the opt-out is gone.
+    let still = get(
+        "/privacy?optin=carbon",
+        &[OCTOPRINT, ("cookie", "carbon-disable=true")],
+    )
+    .await;
+    assert!(still.body.contains(
+        "Not changed: this browser still holds the opt-out, so Carbon Ads stays disabled."
+    ));
+    assert!(!still.body.contains("<p class=\"notice notice-saved\""));
+    // With GPC the service stays off, and the page says why.
+    let gpc = get("/privacy?optin=carbon", &[OCTOPRINT, ("sec-gpc", "1")]).await;
+    assert!(
+        gpc.body.contains(
+            "Carbon Ads is disabled: your browser sends the Global Privacy Control signal."
+        )
+    );
+    assert!(!gpc.body.contains("enabled again for this browser.</p>"));
+}
+
+/// consent.js shows a result only after it has read `document.cookie`; the
+/// page gives it both texts, in the page's language, and a place to say it.
+#[tokio::test]
+async fn the_page_gives_consent_js_both_answers() {
+    let page = get("/privacy", &[OCTOPRINT]).await;
+    assert!(
+        page.body
+            .contains("<p class=\"notice\" id=\"consent-result\" role=\"status\" hidden></p>")
+    );
+    assert!(page.body.contains("data-saved=\"Saved: Carbon Ads is now disabled for this browser.\" data-unsaved=\"Not saved: this browser did not keep the setting, so Carbon Ads is not disabled."));
+    let script = get(
+        &format!(
+            "/static/{}",
+            asset("consent.js").rsplit('/').next().expect("name")
+        ),
+        &[],
+    )
+    .await;
+    assert!(script.body.contains("document.cookie"));
+    assert!(script.body.contains("consent-result"));
 }

@@ -32,3 +32,5 @@ consent-blocked = { $service } ist deaktiviert: Ihr Browser sendet das Signal �
 consent-enable = Wieder aktivieren
 consent-saved-optout = Gespeichert: { $service } ist für diesen Browser jetzt deaktiviert.
 consent-saved-optin = Gespeichert: { $service } ist für diesen Browser wieder aktiviert.
+consent-unsaved-optout = Nicht gespeichert: Dieser Browser hat die Einstellung nicht behalten, { $service } ist daher nicht deaktiviert. Möglicherweise sind Cookies für diese Website blockiert, oder diese Adresse liegt außerhalb der Cookie-Domain der Website. Erlauben Sie Cookies für diese Website und versuchen Sie es erneut, oder blockieren Sie { $service } in den Einstellungen Ihres Browsers.
+consent-unsaved-optin = Nicht geändert: Dieser Browser hat das Opt-out noch gespeichert, { $service } bleibt daher deaktiviert. Um es wieder zu aktivieren, löschen Sie die Cookies dieser Website in den Einstellungen Ihres Browsers.

@@ -32,3 +32,5 @@ consent-blocked = { $service } is disabled: your browser sends the Global Privac
 consent-enable = Enable again
 consent-saved-optout = Saved: { $service } is now disabled for this browser.
 consent-saved-optin = Saved: { $service } is enabled again for this browser.
+consent-unsaved-optout = Not saved: this browser did not keep the setting, so { $service } is not disabled. Cookies may be blocked for this site, or this address is outside the site’s cookie domain. Allow cookies for this site and try again, or block { $service } in your browser’s settings.
+consent-unsaved-optin = Not changed: this browser still holds the opt-out, so { $service } stays disabled. To enable it again, delete this site’s cookies in your browser’s settings.
