@@ -43,10 +43,11 @@ export async function startStub() {
 /**
  * The bundled content with every site also answering `<name>.localhost`, and
  * octoprint.org's services loading from the stub, all active (GA too, so its
- * opt-out can be seen working). No cookie domain: cookies for octoprint.org
- * cannot be set on a loopback host.
+ * opt-out can be seen working). With `cookieDomain`, octoprint.org keeps the
+ * cookie domain an operator sets: a domain no loopback host lies inside, so
+ * every opt-out there must come back host-only to be kept at all.
  */
-export function writeTestContent(stubOrigin) {
+export function writeTestContent(stubOrigin, { cookieDomain } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'privacy-pages-e2e-'));
   fs.cpSync(path.join(ROOT, 'content'), dir, { recursive: true });
   for (const site of fs.readdirSync(dir)) {
@@ -61,6 +62,7 @@ name = "OctoPrint"
 hosts = ["octoprint.org", "www.octoprint.org", "octoprint.localhost"]
 default_language = "en"
 default = true
+${cookieDomain ? `cookie_domain = "${cookieDomain}"` : ''}
 
 [services.carbon]
 name = "Carbon Ads"
@@ -117,16 +119,41 @@ export function startEmbed(contentDir) {
   return startProcess(EMBED, [], { EMBED_LISTEN: '127.0.0.1:0', EMBED_CONTENT: contentDir }, /listening on http:\/\/(127\.0\.0\.1:\d+)/);
 }
 
+const CHROMIUM = {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.0.0.1',
+  ],
+};
+
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.0.0.1',
-    ],
-  });
+  return chromium.launch(CHROMIUM);
+}
+
+/**
+ * A browser whose own setting blocks every cookie ("Block all cookies" in
+ * Chromium's settings: the profile's default content setting for cookies is
+ * 2, block). Set-Cookie is ignored and `document.cookie` stays empty, as for
+ * a visitor who chose that. Returns what `visitor()` returns, plus `stop()`.
+ */
+export async function launchCookielessVisitor(options = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'privacy-pages-nocookies-'));
+  fs.mkdirSync(path.join(profile, 'Default'));
+  fs.writeFileSync(path.join(profile, 'Default/Preferences'), JSON.stringify({
+    profile: { default_content_setting_values: { cookies: 2 } },
+  }));
+  const context = await chromium.launchPersistentContext(profile, { ...CHROMIUM, ...options });
+  const v = await guard(context, options);
+  return {
+    ...v,
+    close: async () => {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -135,7 +162,11 @@ export function launchBrowser() {
  * violations. `check()` fails the test on any of them.
  */
 export async function visitor(browser, options = {}) {
-  const context = await browser.newContext(options);
+  return guard(await browser.newContext(options), options);
+}
+
+/** `visitor()` for a context made elsewhere. */
+async function guard(context, options) {
   const offLoopback = [];
   const errors = [];
   await context.route('**/*', (route) => {
@@ -149,7 +180,7 @@ export async function visitor(browser, options = {}) {
       document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
     });
   }
-  const page = await context.newPage();
+  const page = context.pages()[0] ?? await context.newPage();
   page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
   page.on('pageerror', (error) => errors.push(error.message));
   return {
