@@ -77,17 +77,46 @@ fn embedded_files() -> Vec<SourceFile> {
     files
 }
 
+/// The largest content file read: a policy is tens of kilobytes, and a
+/// file's size multiplies in memory through parsing and rendering.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 fn read_dir(root: &Path) -> Result<Vec<SourceFile>, Vec<ContentError>> {
     if !root.is_dir() {
         return Err(vec![ContentError::file(root, "not a directory")]);
     }
+    let real_root = match root.canonicalize() {
+        Ok(real) => real,
+        Err(err) => {
+            return Err(vec![ContentError::file(
+                root,
+                format!("cannot read: {err}"),
+            )]);
+        }
+    };
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    // Links are followed only while they stay inside the folder: one that
+    // leads out (to `/etc`, a home directory) is refused before anything
+    // behind it is read.
+    let mut escapes = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.path()));
+        .filter_entry(|entry| {
+            if entry.depth() > 0 && is_hidden(entry.path()) {
+                return false;
+            }
+            if entry.path_is_symlink() && !stays_inside(entry.path(), &real_root) {
+                escapes.push(ContentError::file(
+                    entry.path(),
+                    "a link that leads out of the content folder; copy the file in instead",
+                ));
+                return false;
+            }
+            true
+        });
     for entry in walker {
         let entry = match entry {
             Ok(entry) => entry,
@@ -102,7 +131,18 @@ fn read_dir(root: &Path) -> Result<Vec<SourceFile>, Vec<ContentError>> {
         }
         let path = entry.path();
         let relative = path.strip_prefix(root).unwrap_or(path).to_owned();
-        match std::fs::read(path) {
+        let size = entry.metadata().map_or(0, |meta| meta.len());
+        if size > MAX_FILE_BYTES {
+            errors.push(ContentError::file(
+                path,
+                format!(
+                    "{size} bytes, over the limit of {} KiB for a content file",
+                    MAX_FILE_BYTES / 1024
+                ),
+            ));
+            continue;
+        }
+        match read_at_most(path, MAX_FILE_BYTES) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => files.push(SourceFile {
                     relative,
@@ -118,6 +158,7 @@ fn read_dir(root: &Path) -> Result<Vec<SourceFile>, Vec<ContentError>> {
             Err(err) => errors.push(ContentError::file(path, format!("cannot read: {err}"))),
         }
     }
+    errors.extend(escapes);
     if errors.is_empty() {
         Ok(files)
     } else {
@@ -125,8 +166,115 @@ fn read_dir(root: &Path) -> Result<Vec<SourceFile>, Vec<ContentError>> {
     }
 }
 
+/// Whether the link at `path` resolves to somewhere inside `real_root`.
+/// A link that does not resolve at all is left to the walk to report.
+fn stays_inside(path: &Path, real_root: &Path) -> bool {
+    path.canonicalize()
+        .map_or(true, |target| target.starts_with(real_root))
+}
+
+/// The file's bytes, or an error if it holds more than `limit` (it may have
+/// grown since its size was read).
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "over the limit of {} KiB for a content file",
+            limit / 1024
+        )));
+    }
+    Ok(bytes)
+}
+
 fn is_hidden(path: &Path) -> bool {
     path.file_name()
         .and_then(|name| name.to_str())
         .is_some_and(|name| name.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    fn folder_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+            std::fs::write(path, text).expect("write");
+        }
+        dir
+    }
+
+    fn errors(root: &Path) -> Vec<String> {
+        match Source::Dir(root.to_owned()).files() {
+            Ok(files) => panic!("loaded {} files", files.len()),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn links_out_of_the_folder_are_refused_before_reading() {
+        let outside = folder_with(&[("secret/passwd.md", "root:x:0:0")]);
+        let content = folder_with(&[("site/privacy.en.md", "ok")]);
+        let file_link = content.path().join("site/stolen.md");
+        let dir_link = content.path().join("etc");
+        symlink(outside.path().join("secret/passwd.md"), &file_link).expect("link");
+        symlink(outside.path().join("secret"), &dir_link).expect("link");
+        let errors = errors(content.path());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        for (error, link) in errors.iter().zip([&dir_link, &file_link]) {
+            assert_eq!(
+                error,
+                &format!(
+                    "{}: a link that leads out of the content folder; copy the file in instead",
+                    link.display()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn links_that_stay_inside_are_followed() {
+        let content = folder_with(&[("shared/privacy.en.md", "text"), ("site/x.md", "x")]);
+        symlink(
+            content.path().join("shared/privacy.en.md"),
+            content.path().join("site/privacy.en.md"),
+        )
+        .expect("link");
+        let files = Source::Dir(content.path().to_owned())
+            .files()
+            .expect("loads");
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.relative.display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["shared/privacy.en.md", "site/privacy.en.md", "site/x.md"]
+        );
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused() {
+        let limit = usize::try_from(MAX_FILE_BYTES).expect("fits");
+        let content = folder_with(&[
+            ("site/privacy.en.md", &"a".repeat(limit + 1)),
+            ("site/fits.en.md", &"a".repeat(limit)),
+        ]);
+        let errors = errors(content.path());
+        assert_eq!(
+            errors,
+            [format!(
+                "{}: 1048577 bytes, over the limit of 1024 KiB for a content file",
+                content.path().join("site/privacy.en.md").display()
+            )]
+        );
+    }
 }
