@@ -168,6 +168,7 @@ fn change(
     } else {
         let return_to = form_value(body, "return_to")
             .and_then(|raw| safe_return_to(&raw))
+            .filter(|target| under_mount(target, &mount.base))
             .unwrap_or_else(|| fallback_page(&mount, &site));
         let location = with_confirmation(&return_to, action, service);
         let mut response = StatusCode::SEE_OTHER.into_response();
@@ -268,6 +269,15 @@ pub fn safe_return_to(raw: &str) -> Option<String> {
     Some(target)
 }
 
+/// Whether `target` (a path from [`safe_return_to`]) is one of the
+/// service's own pages: at or below `base`, where it is mounted.
+fn under_mount(target: &str, base: &str) -> bool {
+    base.is_empty()
+        || target
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+}
+
 fn percent_decode(path: &str) -> String {
     form_urlencoded::parse(format!("p={}", path.replace('+', "%2B")).as_bytes())
         .next()
@@ -322,6 +332,28 @@ mod tests {
             ("/", "/"),
         ] {
             assert_eq!(safe_return_to(raw).as_deref(), Some(expected), "{raw}");
+        }
+    }
+
+    #[test]
+    fn return_to_stays_under_the_mount() {
+        for (target, base, expected) in [
+            ("/privacy", "", true),
+            ("/admin/x", "", true),
+            ("/legal/privacy", "/legal", true),
+            ("/legal", "/legal", true),
+            ("/legal?lang=de", "/legal", true),
+            ("/admin/x", "/legal", false),
+            ("/legalese/x", "/legal", false),
+            ("/", "/legal", false),
+            ("/proxy/legal/privacy", "/proxy/legal", true),
+            ("/legal/privacy", "/proxy/legal", false),
+        ] {
+            assert_eq!(
+                under_mount(target, base),
+                expected,
+                "{target} under {base:?}"
+            );
         }
     }
 

@@ -504,3 +504,32 @@ async fn the_page_gives_consent_js_both_answers() {
     assert!(script.body.contains("document.cookie"));
     assert!(script.body.contains("consent-result"));
 }
+
+/// Mounted under `/legal`, a form may only return to the service's own
+/// pages: `return_to=/admin/x` falls back to the policy page.
+#[tokio::test]
+async fn return_to_stays_under_the_mount() {
+    let mounted = privacy_pages::app(
+        privacy_pages::AppState::new(crate::support::bundled()).with_base_path("/legal"),
+    );
+    for (return_to, expected) in [
+        ("%2Fadmin%2Fx", "/legal/privacy?optout=carbon"),
+        ("%2Flegalese", "/legal/privacy?optout=carbon"),
+        (
+            "%2Flegal%2Fprivacy%3Flang%3Dde",
+            "/legal/privacy?lang=de&optout=carbon",
+        ),
+    ] {
+        let reply = send_to(
+            mounted.clone(),
+            post(
+                "/legal/optout/carbon",
+                &format!("return_to={return_to}"),
+                &[],
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, 303, "{return_to}");
+        assert_eq!(reply.header("location"), Some(expected), "{return_to}");
+    }
+}
