@@ -55,6 +55,9 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Requests handled at once; beyond, `503` with `Retry-After`.
     pub max_concurrent_requests: usize,
+    /// Connections open at once; at the bound the oldest idle one is closed.
+    /// Absent: the open-file limit (raised to its maximum) less 64.
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -108,6 +111,7 @@ impl Default for Config {
             header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
             request_timeout_secs: RequestLimits::default().request_timeout.as_secs(),
             max_concurrent_requests: RequestLimits::default().max_concurrent_requests,
+            max_connections: None,
         }
     }
 }
@@ -141,6 +145,8 @@ pub struct Overrides {
     pub request_timeout_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_concurrent_requests: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
 }
 
 impl Config {
@@ -216,6 +222,7 @@ impl Config {
         ConnectionLimits {
             max_header_bytes: self.max_header_bytes,
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            max_connections: self.max_connections,
         }
     }
 
@@ -240,6 +247,10 @@ impl Config {
             (
                 "max_concurrent_requests",
                 self.max_concurrent_requests as u64,
+            ),
+            (
+                "max_connections",
+                self.max_connections.map_or(1, |max| max as u64),
             ),
         ] {
             if value == 0 {

@@ -262,11 +262,19 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let host = request_host(request.headers(), request.uri());
         let site = self.layer.library.current().site_for_host(host).clone();
         let consent = Consent::read(request.headers(), &site);
+        let in_cookie_domain = CookieScope::for_host(site.cookie_domain.as_deref(), host, false)
+            .domain
+            .is_some();
+        // HEAD is gated as GET, then sent without its body, so that its
+        // headers (the length above all) are those of the page as gated.
         let head_request = request.method() == Method::HEAD;
+        if head_request {
+            *request.method_mut() = Method::GET;
+        }
         let facts = request
             .extensions()
             .get::<RequestFacts>()
@@ -280,17 +288,19 @@ where
         };
         let visit = Visit {
             https: facts.https,
-            head_request,
-            in_cookie_domain: CookieScope::for_host(site.cookie_domain.as_deref(), host, false)
-                .domain
-                .is_some(),
+            in_cookie_domain,
         };
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let response = inner.call(request).await?;
-            Ok(gate(response, &site, &consent, &base_path, visit).await)
+            let gated = gate(response, &site, &consent, &base_path, visit).await;
+            Ok(if head_request {
+                crate::normalize::without_body(gated).await
+            } else {
+                gated
+            })
         })
     }
 }
@@ -299,7 +309,6 @@ where
 #[derive(Clone, Copy)]
 struct Visit {
     https: bool,
-    head_request: bool,
     /// The host lies inside the site's `cookie_domain` (see [`CookieScope::for_host`]).
     in_cookie_domain: bool,
 }
@@ -326,8 +335,7 @@ async fn gate(
         .headers()
         .get(CONTENT_ENCODING)
         .is_some_and(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"));
-    if visit.head_request
-        || encoded
+    if encoded
         || status.is_informational()
         || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
     {

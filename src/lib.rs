@@ -9,6 +9,7 @@
 pub mod assets;
 mod body;
 pub mod config;
+pub mod connections;
 pub mod consent;
 pub mod content;
 mod error;
@@ -17,6 +18,7 @@ mod i18n;
 pub mod lang;
 pub mod limits;
 pub mod negotiate;
+mod normalize;
 pub mod pages;
 pub mod proxy;
 pub mod reload;
@@ -25,6 +27,7 @@ mod revalidate;
 pub mod security;
 pub mod server;
 pub mod variants;
+mod weighted;
 
 pub use pages::AppState;
 pub use server::{app, router};

@@ -15,25 +15,30 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt as _;
 use tokio::sync::Semaphore;
 
 /// Hyper's floor for its read buffer: request heads can be limited to no less.
 pub const MIN_HEADER_BYTES: usize = 8 * 1024;
 
-/// Limits hyper enforces on each connection.
+/// Limits on each connection (see [`crate::connections`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
     /// Request line and headers together; more gets `431`. At least
     /// [`MIN_HEADER_BYTES`].
     pub max_header_bytes: usize,
-    /// Time to send a complete request head, and the longest a kept-alive
-    /// connection may sit idle.
+    /// Time to send a complete request head, and the longest a connection
+    /// may sit with no request in flight, whatever its protocol.
     pub header_read_timeout: Duration,
+    /// Connections open at once; `None`: as many as the open-file limit
+    /// allows, less [`RESERVED_FILES`].
+    pub max_connections: Option<usize>,
 }
 
 impl Default for ConnectionLimits {
@@ -41,7 +46,44 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             max_header_bytes: 16 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            max_connections: None,
         }
+    }
+}
+
+/// File descriptors kept for everything but connections: the listener, the
+/// log, reading content on reload.
+pub const RESERVED_FILES: u64 = 64;
+
+impl ConnectionLimits {
+    /// The bound on open connections: the setting, else what the open-file
+    /// limit leaves (raised to its hard maximum first, as nginx's
+    /// `worker_rlimit_nofile` does), so that `accept` never runs out.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections.unwrap_or_else(|| {
+            let files = raise_open_file_limit().unwrap_or(1024);
+            usize::try_from(files.saturating_sub(RESERVED_FILES).max(16)).unwrap_or(usize::MAX)
+        })
+    }
+}
+
+/// Raises the soft limit on open files to the hard one; the soft limit now.
+fn raise_open_file_limit() -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    match (limit.current, limit.maximum) {
+        (Some(current), Some(maximum)) if maximum > current => {
+            let raised = Rlimit {
+                current: Some(maximum),
+                maximum: Some(maximum),
+            };
+            Some(if setrlimit(Resource::Nofile, raised).is_ok() {
+                maximum
+            } else {
+                current
+            })
+        }
+        (current, _) => current,
     }
 }
 
@@ -66,13 +108,23 @@ impl Default for RequestLimits {
 /// How long a shed client is asked to wait.
 const RETRY_AFTER_SECS: HeaderValue = HeaderValue::from_static("1");
 
-/// Permits for requests in flight, shared by every clone of the app.
+/// The largest request body read: opt-out forms carry one short field.
+pub const MAX_REQUEST_BODY: usize = 4 * 1024;
+
+/// Permits for requests in flight, shared by every clone of the app, and
+/// how long a request's body may take to arrive before one is taken.
 #[derive(Clone, Debug)]
-pub struct InFlight(Arc<Semaphore>);
+pub struct InFlight {
+    permits: Arc<Semaphore>,
+    body_timeout: Duration,
+}
 
 impl InFlight {
-    pub fn new(max: usize) -> Self {
-        InFlight(Arc::new(Semaphore::new(max.max(1))))
+    pub fn new(limits: RequestLimits) -> Self {
+        InFlight {
+            permits: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
+            body_timeout: limits.request_timeout,
+        }
     }
 }
 
@@ -88,7 +140,14 @@ pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Nex
     if request.uri().path().ends_with("/healthz") {
         return next.run(request).await;
     }
-    let Ok(_permit) = Arc::clone(&in_flight.0).try_acquire_owned() else {
+    // A body still on its way takes no permit: a client that never sends it
+    // would hold one until the request timeout, and enough of them (64
+    // streams on each HTTP/2 connection) would shed every visitor's opt-out.
+    let request = match received(request, in_flight.body_timeout).await {
+        Ok(request) => request,
+        Err(status) => return status_text(status),
+    };
+    let Ok(_permit) = Arc::clone(&in_flight.permits).try_acquire_owned() else {
         tracing::warn!("overloaded: request shed");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -103,11 +162,42 @@ pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Nex
     next.run(request).await
 }
 
+/// `request` with its body read into memory: at most [`MAX_REQUEST_BODY`]
+/// bytes (else `413`), within `timeout` (else `408`).
+async fn received(request: Request, timeout: Duration) -> Result<Request, StatusCode> {
+    if request.body().is_end_stream() {
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let limited = http_body_util::Limited::new(body, MAX_REQUEST_BODY);
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+        Ok(Err(err)) if err.is::<http_body_util::LengthLimitError>() => {
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
+        Ok(Ok(collected)) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
+    }
+}
+
+fn status_text(status: StatusCode) -> Response {
+    let text = match status {
+        StatusCode::REQUEST_TIMEOUT => "The request took too long to arrive.\n",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request is larger than this service accepts.\n",
+        _ => "The request could not be read.\n",
+    };
+    (
+        status,
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        text,
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::Router;
-    use axum::body::Body;
     use axum::middleware::from_fn_with_state;
     use axum::routing::get;
     use tokio::sync::oneshot;
@@ -136,7 +226,13 @@ mod tests {
             )
             .route("/fast", get(|| async { "fast" }))
             .route("/healthz", get(|| async { "ok" }))
-            .layer(from_fn_with_state(InFlight::new(1), shed));
+            .layer(from_fn_with_state(
+                InFlight::new(RequestLimits {
+                    max_concurrent_requests: 1,
+                    ..RequestLimits::default()
+                }),
+                shed,
+            ));
         let get = |path: &str| {
             Request::get(path)
                 .body(Body::empty())

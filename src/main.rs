@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the policies over HTTP (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load and render all content, report every problem as `file:line: reason`, and exit.
     Check(CheckArgs),
     /// Exit 0 if the server on the configured address answers /healthz, else 1
@@ -97,6 +97,11 @@ struct ServeArgs {
     /// Retry-After [default: 512] [env: PRIVACY_PAGES_MAX_CONCURRENT_REQUESTS].
     #[arg(long, value_name = "N")]
     max_concurrent_requests: Option<usize>,
+    /// Connections open at once; at the bound the oldest idle one is closed
+    /// to make room [default: the open-file limit less 64]
+    /// [env: PRIVACY_PAGES_MAX_CONNECTIONS].
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
 }
 
 #[derive(Args)]
@@ -143,6 +148,7 @@ impl ServeArgs {
             header_read_timeout_secs: self.header_read_timeout_secs,
             request_timeout_secs: self.request_timeout_secs,
             max_concurrent_requests: self.max_concurrent_requests,
+            max_connections: self.max_connections,
         }
     }
 }

@@ -102,18 +102,18 @@ impl RequestFacts {
     }
 }
 
-/// All fields of one header joined as one list, as RFC 9110 §5.3 reads them.
-/// The host a request is for, as the browser named it: the `Host` header (a
-/// trusted proxy's forwarded host has replaced it by then, see [`ProxyLayer`]),
-/// else the authority of the request target (HTTP/2's `:authority`). May
-/// carry a port.
+/// The host a request is for, as the browser named it: the authority of the
+/// request target when it has one (HTTP/2's `:authority`, an absolute-form
+/// target: RFC 9112 §3.2.2 puts it over `Host`), else the `Host` header. May
+/// carry a port. Behind [`ProxyLayer`], a trusted proxy's forwarded host has
+/// replaced both.
 pub fn request_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a str> {
-    headers
-        .get(HOST)
-        .and_then(|value| value.to_str().ok())
-        .or_else(|| uri.host())
+    uri.authority()
+        .map(|authority| authority.as_str())
+        .or_else(|| headers.get(HOST).and_then(|value| value.to_str().ok()))
 }
 
+/// All fields of one header joined as one list, as RFC 9110 §5.3 reads them.
 fn header_list(headers: &HeaderMap, name: &str) -> Option<String> {
     let values: Vec<&str> = headers
         .get_all(name)
@@ -219,6 +219,13 @@ where
         let (facts, host) = RequestFacts::from_request(peer, request.headers(), &self.trusted);
         if let Some(host) = host.and_then(|h| HeaderValue::from_str(&h).ok()) {
             request.headers_mut().insert(HOST, host);
+            // The forwarded host, not the authority the proxy itself was
+            // asked for, is the visitor's (see `request_host`).
+            if request.uri().authority().is_some()
+                && let Some(origin_form) = request.uri().path_and_query().cloned()
+            {
+                *request.uri_mut() = origin_form.into();
+            }
         }
         request.extensions_mut().insert(facts);
         Box::pin(self.inner.call(request))

@@ -13,7 +13,6 @@ use axum::middleware;
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::Service;
@@ -21,18 +20,17 @@ use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::assets;
+use crate::connections::Connections;
 use crate::consent;
 use crate::gate::ScriptGateLayer;
-use crate::limits::{ConnectionLimits, InFlight, MIN_HEADER_BYTES, shed};
+use crate::limits::{ConnectionLimits, InFlight, MAX_REQUEST_BODY, MIN_HEADER_BYTES, shed};
+use crate::normalize::normalize;
 use crate::pages::{self, AppState};
 use crate::proxy::ProxyLayer;
 use crate::request_log::log_request;
 use crate::revalidate::revalidate;
 use crate::security::security_headers;
 use crate::variants::serve_variant;
-
-/// Opt-out forms carry one short field; anything larger is not one of ours.
-const MAX_FORM_BODY: usize = 4 * 1024;
 
 /// The policy routes, gated, finished and kept, with URLs printed under
 /// `state.base_path` but routed at the root: what an operator's own app
@@ -52,11 +50,11 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/.well-known/gpc.json", get(consent::gpc_json))
         .route(
             "/optout/{service}",
-            post(consent::opt_out).layer(DefaultBodyLimit::max(MAX_FORM_BODY)),
+            post(consent::opt_out).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
         )
         .route(
             "/optin/{service}",
-            post(consent::opt_in).layer(DefaultBodyLimit::max(MAX_FORM_BODY)),
+            post(consent::opt_in).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
         )
         .route("/{policy}", get(pages::current_policy))
         .route("/{policy}/versions", get(pages::versions))
@@ -84,6 +82,9 @@ fn finished(inner: Router<AppState>, state: &AppState) -> Router<AppState> {
             state.variants.clone(),
             serve_variant,
         ))
+        // Outermost: everything inside, the kept responses first, sees the
+        // request in its one form (HEAD as GET, one coding, one path).
+        .layer(middleware::from_fn(normalize))
 }
 
 /// The service as the binary runs it: the routes mounted at `base_path`,
@@ -111,10 +112,7 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
-        .layer(middleware::from_fn_with_state(
-            InFlight::new(limits.max_concurrent_requests),
-            shed,
-        ));
+        .layer(middleware::from_fn_with_state(InFlight::new(limits), shed));
     finished(limited, &state)
         .with_state(state)
         .layer(middleware::from_fn(log_request))
@@ -160,8 +158,8 @@ impl Default for ServeOptions {
 /// `options.grace`.
 ///
 /// The accept loop is written out (rather than `axum::serve`) to configure
-/// hyper: `axum::serve` sets no header read timeout, which leaves every
-/// connection open to a client that sends its headers one byte a minute.
+/// hyper (header size and read time) and to watch every connection (see
+/// [`crate::connections`]): `axum::serve` closes none that stays silent.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -178,15 +176,23 @@ pub async fn serve(
         .max_buf_size(max_header_bytes)
         // One buffer per response rather than headers and body as separate
         // slices for `writev`: copying a page is cheaper than the vectored
-        // write (+4% req/s for compressed pages, even for uncompressed, in
-        // interleaved runs; see BENCHMARKS.md).
+        // write (see BENCHMARKS.md).
         .writev(false);
     builder
         .http2()
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX))
-        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
-    let graceful = GracefulShutdown::new();
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        // A peer that stops answering pings is gone: its connection closes
+        // even with streams open.
+        .keep_alive_interval(limits.header_read_timeout)
+        .keep_alive_timeout(limits.header_read_timeout);
+    let connections = Connections::new(limits.max_connections(), limits.header_read_timeout);
+    tracing::debug!(
+        max_connections = limits.max_connections(),
+        "accepting connections"
+    );
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -194,11 +200,15 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
-                    accept_error(err).await;
+                    accept_error(err, &connections).await;
                     continue;
                 }
             },
             () = &mut shutdown => break,
+        };
+        let Some(admitted) = connections.admit() else {
+            tracing::warn!("connection refused: every connection is busy");
+            continue;
         };
         // Without TCP_NODELAY a small response waits for the peer's delayed
         // ACK (~40 ms) before its last segment goes out.
@@ -207,21 +217,42 @@ pub async fn serve(
         }
         let Ok(service) = make_service.call(peer).await;
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
+            .serve_connection_with_upgrades(
+                TokioIo::new(tcp),
+                TowerToHyperService::new(admitted.track(service)),
+            )
             .into_owned();
-        let connection = graceful.watch(connection);
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let finished = tokio::select! {
+                result = connection.as_mut() => Some(result),
+                () = admitted.until_done() => None,
+                _ = stopping.wait_for(|stop| *stop) => None,
+            };
+            let result = match finished {
+                Some(result) => result,
+                // Idle, evicted or shutting down: HTTP/2 says GOAWAY, HTTP/1
+                // closes after the response in flight, if any; one that never
+                // spoke closes now.
+                None => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
             // Resets, timeouts and malformed requests end here; hyper has
             // already answered what deserved an answer (400, 431).
-            if let Err(err) = connection.await {
+            if let Err(err) = result {
                 tracing::debug!(error = %err, "connection ended with an error");
             }
+            drop(admitted);
         });
     }
     drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
+    let _ = stop.send(true);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = connections.all_closed() => {}
         () = tokio::time::sleep(options.grace) => {
             tracing::warn!(grace_secs = options.grace.as_secs(), "grace period over; dropping unfinished requests");
         }
@@ -233,15 +264,26 @@ pub async fn serve(
 const MAX_STREAMS_PER_CONNECTION: u32 = 64;
 
 /// A failed `accept`: a connection that died before it was taken is nothing;
-/// anything else (out of file descriptors) is logged and waited out rather
-/// than spun on.
-async fn accept_error(err: io::Error) {
+/// out of file descriptors, the oldest idle connection makes room (the bound
+/// on connections should keep this from happening, but another process may
+/// share the limit); anything else is logged and waited out, not spun on.
+async fn accept_error(err: io::Error, connections: &Connections) {
     if matches!(
         err.kind(),
         io::ErrorKind::ConnectionRefused
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     ) {
+        return;
+    }
+    let out_of_files = err.raw_os_error().is_some_and(|code| {
+        code == rustix::io::Errno::MFILE.raw_os_error()
+            || code == rustix::io::Errno::NFILE.raw_os_error()
+    });
+    if out_of_files && connections.evict_oldest_idle() {
+        tracing::warn!(error = %err, "accept failed; closed the oldest idle connection");
+        // Its task needs a moment to close it.
+        tokio::time::sleep(Duration::from_millis(10)).await;
         return;
     }
     tracing::error!(error = %err, "accept failed; retrying in 1 s");

@@ -43,12 +43,9 @@ use headers::{HeaderMapExt, IfNoneMatch};
 
 /// Responses larger than this are not kept.
 const MAX_BODY: usize = 1024 * 1024;
-/// The bodies kept, all together, stay under this: visitors choose part of
-/// the key (an `Accept-Encoding` of their own making), so the count of
-/// entries alone would let them fill memory with the largest page.
+/// The bodies kept, all together, stay under this: the count of entries
+/// alone would let every combination of the key hold the largest page.
 const MAX_KEPT_BYTES: usize = 8 * 1024 * 1024;
-/// `Accept-Encoding` values longer than this (no browser sends one) skip the cache.
-const MAX_ACCEPT_ENCODING: usize = 64;
 
 /// What a response depends on. Two requests with equal keys get equal responses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -64,7 +61,8 @@ struct Key {
     prefix: Option<Box<str>>,
     languages: (Option<Lang>, Vec<Lang>),
     consent: Consent,
-    accept_encoding: Box<str>,
+    /// The content coding the response has (`br`, `gzip`, or `""`).
+    coding: &'static str,
 }
 
 /// A response as it left the layers below, ready to be sent again.
@@ -136,7 +134,13 @@ impl VariantCache {
         if self.capacity == 0 || parts.method != Method::GET || !cacheable_query(parts) {
             return None;
         }
-        let accept_encoding = joined(&parts.headers, ACCEPT_ENCODING, MAX_ACCEPT_ENCODING)?;
+        // Decided already (see `crate::normalize`): one coding or none.
+        let coding = match parts.headers.get(ACCEPT_ENCODING).map(|v| v.as_bytes()) {
+            None => "",
+            Some(b"br") => "br",
+            Some(b"gzip") => "gzip",
+            Some(_) => return None,
+        };
         // The generation first: content read after it is at least as new.
         let generation = self.library.generation();
         let library = self.library.current();
@@ -161,7 +165,7 @@ impl VariantCache {
             prefix: facts.and_then(|f| f.prefix.as_deref()).map(Into::into),
             languages: prefs.signature(),
             consent: Consent::read(&parts.headers, site),
-            accept_encoding: accept_encoding.into(),
+            coding,
         })
     }
 
@@ -204,22 +208,6 @@ fn cacheable_query(parts: &axum::http::request::Parts) -> bool {
             .strip_prefix("lang=")
             .is_some_and(|code| code.parse::<Lang>().is_ok()),
     }
-}
-
-/// Every value of a header, joined as one list, if short.
-fn joined(headers: &HeaderMap, name: axum::http::HeaderName, max: usize) -> Option<String> {
-    let mut out = String::new();
-    for value in headers.get_all(name) {
-        let value = value.to_str().ok()?;
-        if !out.is_empty() {
-            out.push(',');
-        }
-        out.push_str(value);
-        if out.len() > max {
-            return None;
-        }
-    }
-    Some(out)
 }
 
 /// Whether this response may be kept: a `200` that is a page (the
@@ -289,7 +277,7 @@ mod tests {
             prefix: None,
             languages: (None, vec![]),
             consent: Consent::default(),
-            accept_encoding: "".into(),
+            coding: "",
         }
     }
 

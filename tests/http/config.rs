@@ -219,8 +219,11 @@ fn the_readme_documents_every_setting() {
     let keys = toml::Value::try_from(Config::default()).expect("serializable");
     let keys = keys.as_table().expect("a table");
     assert!(keys.len() >= 12, "{keys:?}");
-    // `content` has no default, so it is absent from the serialized defaults.
-    let names = keys.keys().map(String::as_str).chain(["content"]);
+    // Settings without a default are absent from the serialized defaults.
+    let names = keys
+        .keys()
+        .map(String::as_str)
+        .chain(["content", "max_connections"]);
     for key in names {
         let env = format!("PRIVACY_PAGES_{}", key.to_ascii_uppercase());
         let flag = format!("--{}", key.replace('_', "-"));

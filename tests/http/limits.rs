@@ -166,11 +166,63 @@ async fn a_stalled_body_gets_408() {
     );
 }
 
-/// With every slot taken, requests that need work are refused at once with
-/// 503 and `Retry-After` (not queued); pages already made are still served
-/// from memory, and health probes still answer; when the slot frees,
-/// service resumes.
+/// A body still on its way holds no slot: with one slot, a POST whose body
+/// is late sheds nobody, and another visitor's opt-out goes through.
 #[tokio::test]
+async fn a_late_body_holds_no_slot() {
+    let address = start(
+        ConnectionLimits::default(),
+        RequestLimits {
+            max_concurrent_requests: 1,
+            ..RequestLimits::default()
+        },
+    )
+    .await;
+    let body = b"return_to=%2Fprivacy";
+    let mut holders = Vec::new();
+    for _ in 0..4 {
+        let mut holder = TcpStream::connect(address).await.expect("connect");
+        holder
+            .write_all(
+                format!(
+                    "POST /optout/carbon HTTP/1.1\r\nHost: octoprint.org\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await
+            .expect("write");
+        holders.push(holder);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let fresh =
+        b"GET /privacy?from=test HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
+    for _ in 0..5 {
+        assert_eq!(status(&exchange(address, fresh).await), 200);
+    }
+    let opt_out = format!(
+        "POST /optout/carbon HTTP/1.1\r\nHost: octoprint.org\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        String::from_utf8_lossy(body)
+    );
+    let response = exchange(address, opt_out.as_bytes()).await;
+    assert_eq!(status(&response), 303, "{response}");
+    assert!(header(&response, "set-cookie").is_some_and(|c| c.starts_with("carbon-disable=true")));
+    // The late ones are served when their bodies come.
+    for mut holder in holders {
+        holder.write_all(body).await.expect("write body");
+        let held = read_to_close(&mut holder).await;
+        assert_eq!(status(&held), 303, "{held}");
+    }
+}
+
+/// With every slot taken, requests that need work are refused at once with
+/// 503 and `Retry-After` (not queued), with the security headers; pages
+/// already made are still served from memory, and health probes still
+/// answer. Since nothing a client does holds a slot any more, real
+/// concurrency takes it: many requests that must be rendered, at once
+/// (on several threads: on one, no two handlers ever overlap).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overload_is_shed_with_503() {
     let address = start(
         ConnectionLimits::default(),
@@ -182,55 +234,48 @@ async fn overload_is_shed_with_503() {
     .await;
     let kept = b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
     assert_eq!(status(&exchange(address, kept).await), 200);
-    // A query other than `lang=` is rendered afresh every time.
-    let fresh =
-        b"GET /privacy?from=test HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
-
-    // A POST whose body is late holds the one slot.
-    let body = b"return_to=%2Fprivacy";
-    let mut holder = TcpStream::connect(address).await.expect("connect");
-    holder
-        .write_all(
-            format!(
-                "POST /optout/carbon HTTP/1.1\r\nHost: octoprint.org\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )
-            .as_bytes(),
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let shed = std::sync::Arc::new(tokio::sync::Mutex::new(None::<String>));
+    let mut storm = tokio::task::JoinSet::new();
+    for n in 0..32 {
+        let shed = std::sync::Arc::clone(&shed);
+        storm.spawn(async move {
+            let fresh = format!(
+                "GET /privacy?from={n} HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n"
+            );
+            while Instant::now() < deadline && shed.lock().await.is_none() {
+                let response = exchange(address, fresh.as_bytes()).await;
+                match status(&response) {
+                    200 => {}
+                    503 => *shed.lock().await = Some(response),
+                    other => panic!("{other}: {response}"),
+                }
+            }
+        });
+    }
+    let mut kept_pages = 0;
+    while shed.lock().await.is_none() && Instant::now() < deadline {
+        let page = exchange(address, kept).await;
+        assert_eq!(status(&page), 200, "a kept page costs no work: {page}");
+        assert!(page.contains("carbon.js"), "{page}");
+        kept_pages += 1;
+        let probe = exchange(
+            address,
+            b"GET /healthz HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n",
         )
-        .await
-        .expect("write");
-
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let shed = loop {
-        let response = exchange(address, fresh).await;
-        if status(&response) == 503 {
-            break response;
-        }
-        assert_eq!(status(&response), 200);
-        assert!(
-            Instant::now() < deadline,
-            "never shed while the slot was held"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+        .await;
+        assert_eq!(status(&probe), 200, "health probes are never shed");
+    }
+    while let Some(task) = storm.join_next().await {
+        task.expect("no panic");
+    }
+    let shed = shed.lock().await.take().expect("some request was shed");
+    assert!(kept_pages > 0);
     assert_eq!(header(&shed, "retry-after"), Some("1"));
     assert_eq!(header(&shed, "cache-control"), Some("no-store"));
     assert!(header(&shed, "content-security-policy").is_some());
     assert!(!shed.contains("carbon.js"));
-    let page = exchange(address, kept).await;
-    assert_eq!(status(&page), 200, "a kept page costs no work: {page}");
-    assert!(page.contains("carbon.js"), "{page}");
-    let probe = exchange(
-        address,
-        b"GET /healthz HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n",
-    )
-    .await;
-    assert_eq!(status(&probe), 200, "health probes are never shed");
-
-    holder.write_all(body).await.expect("write body");
-    let held = read_to_close(&mut holder).await;
-    assert_eq!(status(&held), 303, "{held}");
-    assert_eq!(status(&exchange(address, fresh).await), 200);
+    assert_eq!(status(&exchange(address, kept).await), 200);
 }
 
 /// Per-request work is bounded: an Accept-Language or Cookie header past its

@@ -4,6 +4,7 @@
 mod caching;
 mod cli;
 mod config;
+mod connections;
 mod consent;
 mod content_errors;
 mod embed;

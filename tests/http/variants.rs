@@ -147,12 +147,28 @@ async fn kept_responses_equal_fresh_ones() {
     // states collapse: far fewer entries than requests.
     assert!(kept.len() > 100, "{} kept", kept.len());
     assert!(kept.len() < compared / 2, "{} kept", kept.len());
+    let page = |host: &str, path: &str, encoding: &str| {
+        Request::get(path)
+            .header("host", host)
+            .header("accept-encoding", encoding)
+            .body(Body::empty())
+            .expect("request")
+    };
+    // The key is what the request means: the same page in the same coding,
+    // however the path is escaped or the coding asked for, is one entry.
     let before = kept.len();
-    let page = Request::get("/privacy")
-        .header("host", "octoprint.org")
-        .header("accept-encoding", "br")
-        .body(Body::empty())
-        .expect("request");
-    exchange(&cached, page).await;
-    assert_eq!(kept.len(), before + 1, "a page in a new encoding is kept");
+    for (path, encoding) in [
+        ("/privacy", "br;q=1.0, gzip;q=0.5"),
+        ("/%70rivacy", "gzip, br"),
+        ("/%70%72ivacy", "BR, deflate"),
+        ("/privacy", "x-gzip"),
+        ("/%70rivacy", "gzip;q=0.9, identity"),
+        ("/privacy", "deflate"),
+        ("/privacy", "br;q=0, gzip;q=0"),
+    ] {
+        exchange(&cached, page("octoprint.org", path, encoding)).await;
+    }
+    assert_eq!(kept.len(), before, "no new entries for equivalent requests");
+    exchange(&cached, page("foosel.net", "/%70rivacy", "br")).await;
+    assert_eq!(kept.len(), before + 1, "a page not seen before is kept");
 }

@@ -1,0 +1,310 @@
+//! What an open connection may hold, whatever protocol it speaks.
+//!
+//! hyper closes an HTTP/1 connection whose request head is slow, once it
+//! knows the connection speaks HTTP/1. Nothing closes one that never sends a
+//! byte (hyper-util's HTTP/1-or-2 detection waits without a deadline), one
+//! that stops inside the HTTP/2 preface, or an HTTP/2 connection that idles
+//! after its SETTINGS; each holds a file descriptor, and a few hundred of
+//! them used to take the service offline. So every connection is watched
+//! from the moment it is accepted:
+//!
+//! - **Idle deadline.** A connection with no request in flight (none yet,
+//!   or none since its last response was sent) for `idle_timeout` is closed:
+//!   gracefully (HTTP/2 `GOAWAY`), and at once if it is not even speaking.
+//! - **A bound on open connections.** At the bound, the oldest idle
+//!   connection is closed to make room; if none is idle, the new one is
+//!   turned away. A visitor's next connection always finds room while
+//!   someone is merely holding connections open.
+//!
+//! A request is in flight from the moment its head has arrived until its
+//! response body has been sent, so a page being written is never cut off.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use http_body_util::BodyExt as _;
+use tokio::sync::Notify;
+use tower::Service;
+
+/// The open connections of one listener.
+#[derive(Clone, Debug)]
+pub struct Connections {
+    open: Arc<Mutex<BTreeMap<u64, Arc<Activity>>>>,
+    next_id: Arc<AtomicU64>,
+    max: usize,
+    idle_timeout: Duration,
+    /// Told whenever a connection is closed, so shutdown can wait for the last.
+    closed: Arc<Notify>,
+}
+
+/// What one connection is doing.
+#[derive(Debug)]
+struct Activity {
+    in_flight: AtomicUsize,
+    /// When the connection last became idle, in milliseconds since [`EPOCH`].
+    idle_since: AtomicU64,
+    /// Told to close: room was needed.
+    evicted: Notify,
+}
+
+/// The origin of [`Activity::idle_since`].
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn now_ms() -> u64 {
+    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Connections {
+    /// At most `max` open connections (at least 1), each closed after
+    /// `idle_timeout` with nothing in flight.
+    pub fn new(max: usize, idle_timeout: Duration) -> Self {
+        Connections {
+            open: Arc::default(),
+            next_id: Arc::default(),
+            max: max.max(1),
+            idle_timeout,
+            closed: Arc::default(),
+        }
+    }
+
+    /// How many connections are open.
+    pub fn len(&self) -> usize {
+        self.open.lock().map_or(0, |open| open.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes a newly accepted connection in, making room by closing the
+    /// oldest idle one if the bound is reached; `None` if no room can be made.
+    pub fn admit(&self) -> Option<Admitted> {
+        let activity = Arc::new(Activity {
+            in_flight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(now_ms()),
+            evicted: Notify::new(),
+        });
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut open = self.open.lock().ok()?;
+        if open.len() >= self.max && !evict_oldest_idle(&mut open) {
+            return None;
+        }
+        open.insert(id, Arc::clone(&activity));
+        Some(Admitted {
+            id,
+            activity,
+            connections: self.clone(),
+        })
+    }
+
+    /// Closes the oldest idle connection (when `accept` finds no file
+    /// descriptor left); whether there was one.
+    pub fn evict_oldest_idle(&self) -> bool {
+        self.open
+            .lock()
+            .is_ok_and(|mut open| evict_oldest_idle(&mut open))
+    }
+
+    /// Resolves once every connection has closed.
+    pub async fn all_closed(&self) {
+        loop {
+            let closed = self.closed.notified();
+            if self.is_empty() {
+                return;
+            }
+            closed.await;
+        }
+    }
+}
+
+/// Ids grow with acceptance, so the first idle entry is the oldest.
+fn evict_oldest_idle(open: &mut BTreeMap<u64, Arc<Activity>>) -> bool {
+    let oldest = open
+        .iter()
+        .find(|(_, activity)| activity.in_flight.load(Ordering::Acquire) == 0)
+        .map(|(id, _)| *id);
+    match oldest.and_then(|id| open.remove(&id)) {
+        Some(activity) => {
+            activity.evicted.notify_one();
+            true
+        }
+        None => false,
+    }
+}
+
+/// One accepted connection; dropping it takes it off the books.
+#[derive(Debug)]
+pub struct Admitted {
+    id: u64,
+    activity: Arc<Activity>,
+    connections: Connections,
+}
+
+impl Admitted {
+    /// `service`, counting this connection's requests in flight.
+    pub fn track<S>(&self, service: S) -> Tracked<S> {
+        Tracked {
+            inner: service,
+            activity: Arc::clone(&self.activity),
+        }
+    }
+
+    /// Resolves when the connection should close: idle past the deadline,
+    /// or evicted to make room.
+    pub async fn until_done(&self) {
+        tokio::select! {
+            () = self.idle_past_deadline() => {}
+            () = self.activity.evicted.notified() => {}
+        }
+    }
+
+    async fn idle_past_deadline(&self) {
+        let timeout = self.connections.idle_timeout;
+        loop {
+            if self.activity.in_flight.load(Ordering::Acquire) > 0 {
+                // Busy: look again a deadline later (a request ending
+                // restarts the count from then).
+                tokio::time::sleep(timeout).await;
+                continue;
+            }
+            let idle_since = self.activity.idle_since.load(Ordering::Acquire);
+            let idle_for = Duration::from_millis(now_ms().saturating_sub(idle_since));
+            match timeout.checked_sub(idle_for) {
+                Some(left) if !left.is_zero() => tokio::time::sleep(left).await,
+                _ => return,
+            }
+        }
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.connections.open.lock() {
+            open.remove(&self.id);
+        }
+        self.connections.closed.notify_waiters();
+    }
+}
+
+/// A request in flight on one connection, until its response body is gone.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(activity: &Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(Arc::clone(activity))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.idle_since.store(now_ms(), Ordering::Release);
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A service that counts the requests in flight on its connection.
+#[derive(Clone, Debug)]
+pub struct Tracked<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S, B> Service<Request<B>> for Tracked<S>
+where
+    S: Service<Request<B>, Response = Response<Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response<Body>, S::Error>> + Send>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let in_flight = InFlight::start(&self.activity);
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = future.await?;
+            // The request stays in flight while its body is being sent.
+            Ok(response.map(|body| {
+                Body::new(body.map_frame(move |frame| {
+                    let _in_flight = &in_flight;
+                    frame
+                }))
+            }))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy(admitted: &Admitted) -> InFlight {
+        InFlight::start(&admitted.activity)
+    }
+
+    #[test]
+    fn at_the_bound_the_oldest_idle_connection_makes_room() {
+        let connections = Connections::new(2, Duration::from_secs(60));
+        let first = connections.admit().expect("room");
+        let second = connections.admit().expect("room");
+        let _working = busy(&first);
+        let third = connections.admit().expect("the idle second makes room");
+        assert_eq!(connections.len(), 2);
+        assert!(
+            !connections
+                .open
+                .lock()
+                .expect("lock")
+                .contains_key(&second.id)
+        );
+        let _also_working = busy(&third);
+        assert!(connections.admit().is_none(), "nobody idle: turned away");
+        drop(first);
+        assert_eq!(connections.len(), 1);
+        assert!(connections.admit().is_some());
+    }
+
+    #[tokio::test]
+    async fn an_evicted_connection_is_told() {
+        let connections = Connections::new(1, Duration::from_secs(60));
+        let first = connections.admit().expect("room");
+        let _second = connections.admit().expect("room made");
+        tokio::time::timeout(Duration::from_secs(1), first.until_done())
+            .await
+            .expect("the evicted connection is told to close");
+    }
+
+    #[tokio::test]
+    async fn idle_connections_close_after_the_deadline_busy_ones_do_not() {
+        let connections = Connections::new(8, Duration::from_millis(200));
+        let idle = connections.admit().expect("room");
+        let started = Instant::now();
+        idle.until_done().await;
+        assert!(started.elapsed() >= Duration::from_millis(150));
+
+        let working = connections.admit().expect("room");
+        let request = busy(&working);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), working.until_done())
+                .await
+                .is_err(),
+            "a request in flight keeps it open"
+        );
+        drop(request);
+        tokio::time::timeout(Duration::from_secs(2), working.until_done())
+            .await
+            .expect("idle again: closed a deadline later");
+    }
+}
