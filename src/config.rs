@@ -55,7 +55,7 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Requests handled at once; beyond, `503` with `Retry-After`.
     pub max_concurrent_requests: usize,
-    /// Connections open at once; at the bound the oldest idle one is closed.
+    /// Connections open at once; at the bound the one idle longest is closed.
     /// Absent: the open-file limit (raised to its maximum) less 64.
     pub max_connections: Option<usize>,
 }

@@ -11,10 +11,10 @@
 //! - **Idle deadline.** A connection with no request in flight (none yet,
 //!   or none since its last response was sent) for `idle_timeout` is closed:
 //!   gracefully (HTTP/2 `GOAWAY`), and at once if it is not even speaking.
-//! - **A bound on open connections.** At the bound, the oldest idle
-//!   connection is closed to make room; if none is idle, the new one is
-//!   turned away. A visitor's next connection always finds room while
-//!   someone is merely holding connections open.
+//! - **A bound on open connections.** At the bound, the connection idle
+//!   longest is closed to make room; if none is idle, the new one is turned
+//!   away. A visitor's next connection always finds room while someone is
+//!   merely holding connections open.
 //!
 //! A request is in flight from the moment its head has arrived until its
 //! response body has been sent, so a page being written is never cut off.
@@ -82,7 +82,7 @@ impl Connections {
     }
 
     /// Takes a newly accepted connection in, making room by closing the
-    /// oldest idle one if the bound is reached; `None` if no room can be made.
+    /// connection idle longest if the bound is reached; `None` if no room can be made.
     pub fn admit(&self) -> Option<Admitted> {
         let activity = Arc::new(Activity {
             in_flight: AtomicUsize::new(0),
@@ -91,7 +91,7 @@ impl Connections {
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut open = self.open.lock().ok()?;
-        if open.len() >= self.max && !evict_oldest_idle(&mut open) {
+        if open.len() >= self.max && !evict_longest_idle(&mut open) {
             return None;
         }
         open.insert(id, Arc::clone(&activity));
@@ -102,12 +102,12 @@ impl Connections {
         })
     }
 
-    /// Closes the oldest idle connection (when `accept` finds no file
+    /// Closes the connection idle longest (when `accept` finds no file
     /// descriptor left); whether there was one.
-    pub fn evict_oldest_idle(&self) -> bool {
+    pub fn evict_longest_idle(&self) -> bool {
         self.open
             .lock()
-            .is_ok_and(|mut open| evict_oldest_idle(&mut open))
+            .is_ok_and(|mut open| evict_longest_idle(&mut open))
     }
 
     /// Resolves once every connection has closed.
@@ -122,11 +122,19 @@ impl Connections {
     }
 }
 
-/// Ids grow with acceptance, so the first idle entry is the oldest.
-fn evict_oldest_idle(open: &mut BTreeMap<u64, Arc<Activity>>) -> bool {
+/// How many of the oldest connections are looked at to find the one idle
+/// longest: eviction stays cheap however many are open.
+const EVICTION_WINDOW: usize = 1024;
+
+/// Closes the connection idle longest (among the [`EVICTION_WINDOW`] oldest):
+/// a silent one held open since it was accepted goes before a visitor's
+/// kept-alive connection that is between two requests.
+fn evict_longest_idle(open: &mut BTreeMap<u64, Arc<Activity>>) -> bool {
     let oldest = open
         .iter()
-        .find(|(_, activity)| activity.in_flight.load(Ordering::Acquire) == 0)
+        .take(EVICTION_WINDOW)
+        .filter(|(_, activity)| activity.in_flight.load(Ordering::Acquire) == 0)
+        .min_by_key(|(_, activity)| activity.idle_since.load(Ordering::Acquire))
         .map(|(id, _)| *id);
     match oldest.and_then(|id| open.remove(&id)) {
         Some(activity) => {
@@ -274,6 +282,24 @@ mod tests {
         drop(first);
         assert_eq!(connections.len(), 1);
         assert!(connections.admit().is_some());
+    }
+
+    #[test]
+    fn the_connection_idle_longest_goes_first() {
+        let connections = Connections::new(3, Duration::from_secs(60));
+        let visitor = connections.admit().expect("room");
+        let silent = connections.admit().expect("room");
+        let other = connections.admit().expect("room");
+        // The visitor's connection is older, but was busy until just now.
+        drop(busy(&visitor));
+        silent.activity.idle_since.store(1_000, Ordering::Release);
+        visitor.activity.idle_since.store(9_000, Ordering::Release);
+        other.activity.idle_since.store(5_000, Ordering::Release);
+        let _newcomer = connections.admit().expect("room made");
+        let open = connections.open.lock().expect("lock");
+        assert!(open.contains_key(&visitor.id));
+        assert!(!open.contains_key(&silent.id));
+        assert!(open.contains_key(&other.id));
     }
 
     #[tokio::test]

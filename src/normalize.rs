@@ -23,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::body::read_bounded;
+use crate::proxy::target_host;
 use crate::weighted::entries;
 
 /// HEAD responses whose length is not known up front are measured up to
@@ -38,9 +39,7 @@ pub async fn normalize(mut request: Request, next: Next) -> Response {
         )
             .into_response();
     }
-    if let Some(authority) = request.uri().authority()
-        && let Ok(host) = HeaderValue::from_str(authority.as_str())
-    {
+    if let Some(host) = target_host(request.uri()).and_then(|h| HeaderValue::from_str(h).ok()) {
         request.headers_mut().insert(HOST, host);
     }
     if let Some(uri) = normalized_uri(request.uri()) {

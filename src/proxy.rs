@@ -108,9 +108,18 @@ impl RequestFacts {
 /// carry a port. Behind [`ProxyLayer`], a trusted proxy's forwarded host has
 /// replaced both.
 pub fn request_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a str> {
-    uri.authority()
-        .map(|authority| authority.as_str())
-        .or_else(|| headers.get(HOST).and_then(|value| value.to_str().ok()))
+    target_host(uri).or_else(|| headers.get(HOST).and_then(|value| value.to_str().ok()))
+}
+
+/// The host and port of the request target's authority, without userinfo
+/// (`http://user@host/` names `host`).
+pub fn target_host(uri: &axum::http::Uri) -> Option<&str> {
+    let authority = uri.authority()?.as_str();
+    Some(
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host),
+    )
 }
 
 /// All fields of one header joined as one list, as RFC 9110 §5.3 reads them.

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -195,6 +195,7 @@ pub async fn serve(
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut last_refusal_logged = None;
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -207,7 +208,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Some(admitted) = connections.admit() else {
-            tracing::warn!("connection refused: every connection is busy");
+            // At most one line a minute: under attack this happens for
+            // every connection, and the log must not become the next target.
+            if last_refusal_logged.is_none_or(|at: Instant| at.elapsed() >= REFUSAL_LOG_INTERVAL) {
+                tracing::warn!(
+                    open = connections.len(),
+                    "connection refused: every connection has a request in flight"
+                );
+                last_refusal_logged = Some(Instant::now());
+            }
             continue;
         };
         // Without TCP_NODELAY a small response waits for the peer's delayed
@@ -260,11 +269,14 @@ pub async fn serve(
     Ok(())
 }
 
+/// How often a refused connection is logged, at most.
+const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
 /// HTTP/2 streams one connection may have open at once (hyper's default is 200).
 const MAX_STREAMS_PER_CONNECTION: u32 = 64;
 
 /// A failed `accept`: a connection that died before it was taken is nothing;
-/// out of file descriptors, the oldest idle connection makes room (the bound
+/// out of file descriptors, the connection idle longest makes room (the bound
 /// on connections should keep this from happening, but another process may
 /// share the limit); anything else is logged and waited out, not spun on.
 async fn accept_error(err: io::Error, connections: &Connections) {
@@ -280,8 +292,8 @@ async fn accept_error(err: io::Error, connections: &Connections) {
         code == rustix::io::Errno::MFILE.raw_os_error()
             || code == rustix::io::Errno::NFILE.raw_os_error()
     });
-    if out_of_files && connections.evict_oldest_idle() {
-        tracing::warn!(error = %err, "accept failed; closed the oldest idle connection");
+    if out_of_files && connections.evict_longest_idle() {
+        tracing::warn!(error = %err, "accept failed; closed the connection idle longest");
         // Its task needs a moment to close it.
         tokio::time::sleep(Duration::from_millis(10)).await;
         return;

@@ -116,7 +116,7 @@ async fn a_busy_http2_connection_stays_open() {
 /// Holding connections open costs a visitor nothing: past the bound, the
 /// oldest idle ones are closed to make room.
 #[tokio::test]
-async fn at_the_connection_bound_the_oldest_idle_make_room() {
+async fn at_the_connection_bound_the_longest_idle_make_room() {
     let address = start(
         ConnectionLimits {
             max_connections: Some(8),
@@ -145,7 +145,7 @@ async fn at_the_connection_bound_the_oldest_idle_make_room() {
             closed += 1;
         }
     }
-    // 31 came, 8 may stay: the 23 oldest were closed.
+    // 31 came, 8 may stay: the 23 idle longest were closed.
     assert!(closed >= 23, "{closed} of 30 silent connections closed");
     assert!(closed < 30, "the newest stay until their deadline");
 }
@@ -297,6 +297,13 @@ async fn the_host_is_decided_once_and_unambiguously() {
     assert_eq!(status(&absolute), 200, "{absolute}");
     assert!(absolute.contains("ISPConfig"), "ispconfig.org's policy");
     assert!(!absolute.contains("OctoPrint"));
+    // Userinfo in the target is not part of the host.
+    let userinfo = exchange(
+        address,
+        b"GET http://someone@ispconfig.org/privacy HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(userinfo.contains("ISPConfig"), "{userinfo}");
 }
 
 /// Over HTTP/2 the host is `:authority`; an older browser's opt-in (an
