@@ -17,7 +17,8 @@
 //!   merely holding connections open.
 //!
 //! A request is in flight from the moment its head has arrived until its
-//! response body has been sent, so a page being written is never cut off.
+//! response is made; closing is graceful, so a response being written is
+//! still sent in full.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -27,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, Response};
-use http_body_util::BodyExt as _;
 use tokio::sync::Notify;
 use tower::Service;
 
@@ -46,6 +46,10 @@ pub struct Connections {
 #[derive(Debug)]
 struct Activity {
     in_flight: AtomicUsize,
+    /// Told to close and not yet closed: it still holds its descriptor.
+    closing: std::sync::atomic::AtomicBool,
+    /// It has delivered a request: a client, not just a socket.
+    served: std::sync::atomic::AtomicBool,
     /// When the connection last became idle, in milliseconds since [`EPOCH`].
     idle_since: AtomicU64,
     /// Told to close: room was needed.
@@ -81,11 +85,37 @@ impl Connections {
         self.len() == 0
     }
 
+    /// Waits until there is room for one more connection: at the bound, the
+    /// connection idle longest is told to close, and the wait lasts until it
+    /// has (its descriptor is free), so that `accept` is never called past
+    /// the bound; new connections wait in the kernel's listen queue meanwhile.
+    /// Returns at once if no connection is idle or closing (the next one is
+    /// turned away), and after a second at most whatever happens.
+    pub async fn room(&self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            let closed = self.closed.notified();
+            let full = self.open.lock().is_ok_and(|mut open| {
+                open.len() >= self.max
+                    && (evict_longest_idle(&mut open)
+                        || open.values().any(|a| a.closing.load(Ordering::Acquire)))
+            });
+            if !full || Instant::now() >= deadline {
+                return;
+            }
+            // A closing connection normally goes within milliseconds; one that
+            // does not is passed over by the next round's eviction.
+            let _ = tokio::time::timeout(Duration::from_millis(20), closed).await;
+        }
+    }
+
     /// Takes a newly accepted connection in, making room by closing the
     /// connection idle longest if the bound is reached; `None` if no room can be made.
     pub fn admit(&self) -> Option<Admitted> {
         let activity = Arc::new(Activity {
             in_flight: AtomicUsize::new(0),
+            closing: std::sync::atomic::AtomicBool::new(false),
+            served: std::sync::atomic::AtomicBool::new(false),
             idle_since: AtomicU64::new(now_ms()),
             evicted: Notify::new(),
         });
@@ -126,18 +156,28 @@ impl Connections {
 /// longest: eviction stays cheap however many are open.
 const EVICTION_WINDOW: usize = 1024;
 
-/// Closes the connection idle longest (among the [`EVICTION_WINDOW`] oldest):
-/// a silent one held open since it was accepted goes before a visitor's
-/// kept-alive connection that is between two requests.
+/// Tells an idle connection (among the [`EVICTION_WINDOW`] oldest) to close:
+/// one that has never delivered a request before any that has (a flood of
+/// silent connections must not push out a visitor's kept-alive connection
+/// between two requests), and the one idle longest within each. It stays on
+/// the books, `closing`, until it has closed.
 fn evict_longest_idle(open: &mut BTreeMap<u64, Arc<Activity>>) -> bool {
     let oldest = open
-        .iter()
+        .values()
         .take(EVICTION_WINDOW)
-        .filter(|(_, activity)| activity.in_flight.load(Ordering::Acquire) == 0)
-        .min_by_key(|(_, activity)| activity.idle_since.load(Ordering::Acquire))
-        .map(|(id, _)| *id);
-    match oldest.and_then(|id| open.remove(&id)) {
+        .filter(|activity| {
+            activity.in_flight.load(Ordering::Acquire) == 0
+                && !activity.closing.load(Ordering::Acquire)
+        })
+        .min_by_key(|activity| {
+            (
+                activity.served.load(Ordering::Acquire),
+                activity.idle_since.load(Ordering::Acquire),
+            )
+        });
+    match oldest {
         Some(activity) => {
+            activity.closing.store(true, Ordering::Release);
             activity.evicted.notify_one();
             true
         }
@@ -199,12 +239,14 @@ impl Drop for Admitted {
     }
 }
 
-/// A request in flight on one connection, until its response body is gone.
-struct InFlight(Arc<Activity>);
+/// A request in flight on one connection, until its response is made.
+#[derive(Debug)]
+pub struct InFlight(Arc<Activity>);
 
 impl InFlight {
     fn start(activity: &Arc<Activity>) -> Self {
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        activity.served.store(true, Ordering::Release);
         InFlight(Arc::clone(activity))
     }
 }
@@ -226,31 +268,42 @@ pub struct Tracked<S> {
 impl<S, B> Service<Request<B>> for Tracked<S>
 where
     S: Service<Request<B>, Response = Response<Body>>,
-    S::Future: Send + 'static,
 {
     type Response = Response<Body>;
     type Error = S::Error;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Response<Body>, S::Error>> + Send>,
-    >;
+    type Future = TrackedFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let in_flight = InFlight::start(&self.activity);
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await?;
-            // The request stays in flight while its body is being sent.
-            Ok(response.map(|body| {
-                Body::new(body.map_frame(move |frame| {
-                    let _in_flight = &in_flight;
-                    frame
-                }))
-            }))
-        })
+        TrackedFuture {
+            in_flight: Some(InFlight::start(&self.activity)),
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's future, in flight until it resolves: done once the
+    /// response is made, since a connection told to close gracefully still
+    /// sends a response it is writing.
+    pub struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        in_flight: Option<InFlight>,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for TrackedFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let output = std::task::ready!(this.inner.poll(cx));
+        this.in_flight.take();
+        Poll::Ready(output)
     }
 }
 
@@ -263,20 +316,18 @@ mod tests {
     }
 
     #[test]
-    fn at_the_bound_the_oldest_idle_connection_makes_room() {
+    fn at_the_bound_an_idle_connection_makes_room() {
         let connections = Connections::new(2, Duration::from_secs(60));
         let first = connections.admit().expect("room");
         let second = connections.admit().expect("room");
         let _working = busy(&first);
         let third = connections.admit().expect("the idle second makes room");
+        assert!(second.activity.closing.load(Ordering::Acquire));
+        assert!(!first.activity.closing.load(Ordering::Acquire));
+        // On the books until it has closed (its descriptor is still open).
+        assert_eq!(connections.len(), 3);
+        drop(second);
         assert_eq!(connections.len(), 2);
-        assert!(
-            !connections
-                .open
-                .lock()
-                .expect("lock")
-                .contains_key(&second.id)
-        );
         let _also_working = busy(&third);
         assert!(connections.admit().is_none(), "nobody idle: turned away");
         drop(first);
@@ -290,16 +341,60 @@ mod tests {
         let visitor = connections.admit().expect("room");
         let silent = connections.admit().expect("room");
         let other = connections.admit().expect("room");
-        // The visitor's connection is older, but was busy until just now.
+        // The visitor's connection was busy until just now; the silent one
+        // has been idle longest.
         drop(busy(&visitor));
         silent.activity.idle_since.store(1_000, Ordering::Release);
         visitor.activity.idle_since.store(9_000, Ordering::Release);
         other.activity.idle_since.store(5_000, Ordering::Release);
         let _newcomer = connections.admit().expect("room made");
-        let open = connections.open.lock().expect("lock");
-        assert!(open.contains_key(&visitor.id));
-        assert!(!open.contains_key(&silent.id));
-        assert!(open.contains_key(&other.id));
+        assert!(silent.activity.closing.load(Ordering::Acquire));
+        assert!(!visitor.activity.closing.load(Ordering::Acquire));
+        assert!(!other.activity.closing.load(Ordering::Acquire));
+    }
+
+    #[test]
+    fn connections_that_never_spoke_go_before_clients() {
+        let connections = Connections::new(2, Duration::from_secs(60));
+        let visitor = connections.admit().expect("room");
+        let silent = connections.admit().expect("room");
+        drop(busy(&visitor));
+        // The visitor has been idle far longer, but has been served.
+        visitor.activity.idle_since.store(1_000, Ordering::Release);
+        silent.activity.idle_since.store(9_000, Ordering::Release);
+        let _newcomer = connections.admit().expect("room made");
+        assert!(silent.activity.closing.load(Ordering::Acquire));
+        assert!(!visitor.activity.closing.load(Ordering::Acquire));
+    }
+
+    #[tokio::test]
+    async fn room_waits_for_the_evicted_connection_to_close() {
+        let connections = Connections::new(2, Duration::from_secs(60));
+        let busy_one = connections.admit().expect("room");
+        let _working = busy(&busy_one);
+        let idle = connections.admit().expect("room");
+        let waiting = {
+            let connections = connections.clone();
+            tokio::spawn(async move { connections.room().await })
+        };
+        // Told to close, it closes (its task drops it) a moment later.
+        tokio::time::timeout(Duration::from_secs(1), idle.until_done())
+            .await
+            .expect("told");
+        assert!(!waiting.is_finished(), "no room until it has closed");
+        drop(idle);
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("room once it closed")
+            .expect("no panic");
+        assert_eq!(connections.len(), 1);
+        // Nobody idle: no wait at all.
+        let _second = connections.admit().expect("room");
+        let second_busy = busy(&_second);
+        tokio::time::timeout(Duration::from_millis(100), connections.room())
+            .await
+            .expect("returns at once");
+        drop(second_busy);
     }
 
     #[tokio::test]

@@ -14,13 +14,19 @@
 //! - **HEAD** is served as `GET` with the body dropped, so it carries the
 //!   same headers as `GET` (RFC 9110 §9.3.2): the gated length, the `ETag`.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use axum::body::{Body, HttpBody as _};
 use axum::extract::Request;
 use axum::http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, HOST};
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{Either, Ready, ready};
+use tower::{Layer, Service};
 
 use crate::body::read_bounded;
 use crate::proxy::target_host;
@@ -30,37 +36,83 @@ use crate::weighted::entries;
 /// this; a longer body is sent on without a `Content-Length`.
 const MAX_MEASURED_BODY: usize = 4 * 1024 * 1024;
 
-/// The middleware (`axum::middleware::from_fn(normalize)`).
-pub async fn normalize(mut request: Request, next: Next) -> Response {
-    if request.headers().get_all(HOST).iter().nth(1).is_some() {
-        return (
-            StatusCode::BAD_REQUEST,
-            "A request may name only one host.\n",
-        )
-            .into_response();
+/// The layer (outermost in [`crate::router`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NormalizeLayer;
+
+impl<S> Layer<S> for NormalizeLayer {
+    type Service = Normalize<S>;
+
+    fn layer(&self, inner: S) -> Normalize<S> {
+        Normalize { inner }
     }
-    if let Some(host) = target_host(request.uri()).and_then(|h| HeaderValue::from_str(h).ok()) {
-        request.headers_mut().insert(HOST, host);
+}
+
+/// See the module's documentation. A tower service rather than `from_fn`:
+/// it is on every request's path, and a request that needs no rewriting
+/// costs no allocation here.
+#[derive(Clone, Debug)]
+pub struct Normalize<S> {
+    inner: S,
+}
+
+type HeadFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> Service<Request> for Normalize<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Either<Ready<Result<Response, Infallible>>, S::Future>, HeadFuture>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
-    if let Some(uri) = normalized_uri(request.uri()) {
-        *request.uri_mut() = uri;
-    }
-    let coding = choose_coding(request.headers().get_all(ACCEPT_ENCODING));
-    match coding {
-        Some(coding) => {
-            request
-                .headers_mut()
-                .insert(ACCEPT_ENCODING, HeaderValue::from_static(coding));
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        if request.headers().get_all(HOST).iter().nth(1).is_some() {
+            let response = (
+                StatusCode::BAD_REQUEST,
+                "A request may name only one host.\n",
+            )
+                .into_response();
+            return Either::Left(Either::Left(ready(Ok(response))));
         }
-        None => {
-            request.headers_mut().remove(ACCEPT_ENCODING);
+        if let Some(host) = target_host(request.uri()).and_then(|h| HeaderValue::from_str(h).ok()) {
+            request.headers_mut().insert(HOST, host);
         }
+        if let Some(uri) = normalized_uri(request.uri()) {
+            *request.uri_mut() = uri;
+        }
+        let coding = choose_coding(request.headers().get_all(ACCEPT_ENCODING));
+        let current = request
+            .headers()
+            .get(ACCEPT_ENCODING)
+            .map(HeaderValue::as_bytes);
+        match coding {
+            // Already in its one form (what browsers' "gzip, deflate, br"
+            // is not): nothing to write.
+            Some(coding) if current == Some(coding.as_bytes()) => {}
+            Some(coding) => {
+                request
+                    .headers_mut()
+                    .insert(ACCEPT_ENCODING, HeaderValue::from_static(coding));
+            }
+            None => {
+                request.headers_mut().remove(ACCEPT_ENCODING);
+            }
+        }
+        if request.method() == Method::HEAD {
+            *request.method_mut() = Method::GET;
+            let response = self.inner.call(request);
+            return Either::Right(Box::pin(
+                async move { Ok(without_body(response.await?).await) },
+            ));
+        }
+        Either::Left(Either::Right(self.inner.call(request)))
     }
-    if request.method() == Method::HEAD {
-        *request.method_mut() = Method::GET;
-        return without_body(next.run(request).await).await;
-    }
-    next.run(request).await
 }
 
 /// `response` as a `HEAD` answer: the same headers, no body. Its length is

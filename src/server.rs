@@ -24,7 +24,7 @@ use crate::connections::Connections;
 use crate::consent;
 use crate::gate::ScriptGateLayer;
 use crate::limits::{ConnectionLimits, InFlight, MAX_REQUEST_BODY, MIN_HEADER_BYTES, shed};
-use crate::normalize::normalize;
+use crate::normalize::NormalizeLayer;
 use crate::pages::{self, AppState};
 use crate::proxy::ProxyLayer;
 use crate::request_log::log_request;
@@ -84,7 +84,7 @@ fn finished(inner: Router<AppState>, state: &AppState) -> Router<AppState> {
         ))
         // Outermost: everything inside, the kept responses first, sees the
         // request in its one form (HEAD as GET, one coding, one path).
-        .layer(middleware::from_fn(normalize))
+        .layer(NormalizeLayer)
 }
 
 /// The service as the binary runs it: the routes mounted at `base_path`,
@@ -197,6 +197,12 @@ pub async fn serve(
     let mut shutdown = std::pin::pin!(shutdown);
     let mut last_refusal_logged = None;
     loop {
+        // Never accept past the bound: new connections wait in the kernel's
+        // queue while the connection idle longest closes.
+        tokio::select! {
+            () = connections.room() => {}
+            () = &mut shutdown => break,
+        }
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -293,7 +299,7 @@ async fn accept_error(err: io::Error, connections: &Connections) {
             || code == rustix::io::Errno::NFILE.raw_os_error()
     });
     if out_of_files && connections.evict_longest_idle() {
-        tracing::warn!(error = %err, "accept failed; closed the connection idle longest");
+        tracing::debug!(error = %err, "accept failed; closing the connection idle longest");
         // Its task needs a moment to close it.
         tokio::time::sleep(Duration::from_millis(10)).await;
         return;

@@ -148,11 +148,12 @@ pub fn domain_matches(host: &str, domain: &str) -> bool {
     if name.is_empty() || domain.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
         return false;
     }
-    let (name, domain) = (name.to_ascii_lowercase(), domain.to_ascii_lowercase());
-    name == domain
-        || name
-            .strip_suffix(&domain)
-            .is_some_and(|sub| sub.ends_with('.'))
+    // Byte-wise and without allocating: this runs for every request.
+    let (name, domain) = (name.as_bytes(), domain.as_bytes());
+    let Some(sub) = name.len().checked_sub(domain.len()) else {
+        return false;
+    };
+    name[sub..].eq_ignore_ascii_case(domain) && (sub == 0 || name[sub - 1] == b'.')
 }
 
 /// Where and how opt-out cookies are set: the same for setting, refreshing
