@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, Response};
+use std::pin::Pin;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tower::Service;
 
@@ -48,6 +51,8 @@ struct Activity {
     in_flight: AtomicUsize,
     /// Told to close and not yet closed: it still holds its descriptor.
     closing: std::sync::atomic::AtomicBool,
+    /// It has sent a byte: not a silent socket.
+    spoke: std::sync::atomic::AtomicBool,
     /// It has delivered a request: a client, not just a socket.
     served: std::sync::atomic::AtomicBool,
     /// When the connection last became idle, in milliseconds since [`EPOCH`].
@@ -115,6 +120,7 @@ impl Connections {
         let activity = Arc::new(Activity {
             in_flight: AtomicUsize::new(0),
             closing: std::sync::atomic::AtomicBool::new(false),
+            spoke: std::sync::atomic::AtomicBool::new(false),
             served: std::sync::atomic::AtomicBool::new(false),
             idle_since: AtomicU64::new(now_ms()),
             evicted: Notify::new(),
@@ -157,10 +163,11 @@ impl Connections {
 const EVICTION_WINDOW: usize = 1024;
 
 /// Tells an idle connection (among the [`EVICTION_WINDOW`] oldest) to close:
-/// one that has never delivered a request before any that has (a flood of
-/// silent connections must not push out a visitor's kept-alive connection
-/// between two requests), and the one idle longest within each. It stays on
-/// the books, `closing`, until it has closed.
+/// one that has never sent a byte first, then one that has never delivered
+/// a request, then clients (a flood of silent connections must push out
+/// neither a new visitor whose request is still being read nor a visitor's
+/// kept-alive connection between two requests); the one idle longest
+/// within each. It stays on the books, `closing`, until it has closed.
 fn evict_longest_idle(open: &mut BTreeMap<u64, Arc<Activity>>) -> bool {
     let oldest = open
         .values()
@@ -172,6 +179,7 @@ fn evict_longest_idle(open: &mut BTreeMap<u64, Arc<Activity>>) -> bool {
         .min_by_key(|activity| {
             (
                 activity.served.load(Ordering::Acquire),
+                activity.spoke.load(Ordering::Acquire),
                 activity.idle_since.load(Ordering::Acquire),
             )
         });
@@ -194,6 +202,15 @@ pub struct Admitted {
 }
 
 impl Admitted {
+    /// `io`, noting when this connection first sends a byte.
+    pub fn listen<I>(&self, io: I) -> Heard<I> {
+        Heard {
+            inner: io,
+            activity: Arc::clone(&self.activity),
+            spoke: false,
+        }
+    }
+
     /// `service`, counting this connection's requests in flight.
     pub fn track<S>(&self, service: S) -> Tracked<S> {
         Tracked {
@@ -258,6 +275,61 @@ impl Drop for InFlight {
     }
 }
 
+/// A connection's transport, noting its first byte (see [`Admitted::listen`]).
+#[derive(Debug)]
+pub struct Heard<I> {
+    inner: I,
+    activity: Arc<Activity>,
+    /// A copy of `activity.spoke`, so that later reads touch no atomic.
+    spoke: bool,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Heard<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if !self.spoke && buf.filled().len() > before {
+            self.spoke = true;
+            self.activity.spoke.store(true, Ordering::Release);
+        }
+        result
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Heard<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// A service that counts the requests in flight on its connection.
 #[derive(Clone, Debug)]
 pub struct Tracked<S> {
@@ -299,7 +371,7 @@ pin_project_lite::pin_project! {
 impl<F: std::future::Future> std::future::Future for TrackedFuture<F> {
     type Output = F::Output;
 
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let output = std::task::ready!(this.inner.poll(cx));
         this.in_flight.take();
@@ -365,6 +437,30 @@ mod tests {
         let _newcomer = connections.admit().expect("room made");
         assert!(silent.activity.closing.load(Ordering::Acquire));
         assert!(!visitor.activity.closing.load(Ordering::Acquire));
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_spoke_goes_after_silent_ones() {
+        let connections = Connections::new(2, Duration::from_secs(60));
+        let speaking = connections.admit().expect("room");
+        let silent = connections.admit().expect("room");
+        let (client, server) = tokio::io::duplex(64);
+        let mut heard = speaking.listen(server);
+        let mut client = client;
+        tokio::io::AsyncWriteExt::write_all(&mut client, b"GET /")
+            .await
+            .expect("write");
+        let mut buffer = [0u8; 8];
+        let read = tokio::io::AsyncReadExt::read(&mut heard, &mut buffer)
+            .await
+            .expect("read");
+        assert_eq!(&buffer[..read], b"GET /");
+        // The speaking one is older and idle longer, but it spoke.
+        speaking.activity.idle_since.store(1_000, Ordering::Release);
+        silent.activity.idle_since.store(9_000, Ordering::Release);
+        let _newcomer = connections.admit().expect("room made");
+        assert!(silent.activity.closing.load(Ordering::Acquire));
+        assert!(!speaking.activity.closing.load(Ordering::Acquire));
     }
 
     #[tokio::test]

@@ -233,7 +233,7 @@ pub async fn serve(
         let Ok(service) = make_service.call(peer).await;
         let connection = builder
             .serve_connection_with_upgrades(
-                TokioIo::new(tcp),
+                TokioIo::new(admitted.listen(tcp)),
                 TowerToHyperService::new(admitted.track(service)),
             )
             .into_owned();
