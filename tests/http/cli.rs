@@ -66,3 +66,54 @@ fn serve_refuses_broken_content() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("missing site.toml"), "{stderr}");
 }
+
+/// A content folder with a link that leads out of it (to `/etc`, say) and
+/// a file over the size limit: `check` names both, as `file: what is
+/// wrong`, and exits 1; nothing behind the link is read.
+#[test]
+fn check_refuses_links_out_of_the_folder_and_oversized_files() {
+    let valid = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let content = tempfile::tempdir().expect("temp dir");
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(valid.join("."))
+        .arg(content.path())
+        .status()
+        .expect("cp");
+    assert!(copy.success());
+    let outside = tempfile::tempdir().expect("temp dir");
+    std::fs::write(outside.path().join("secret.md"), "not for the web").expect("write");
+    let site = std::fs::read_dir(content.path())
+        .expect("list")
+        .filter_map(Result::ok)
+        .find(|entry| entry.path().join("site.toml").exists())
+        .expect("a site folder")
+        .path();
+    let link = site.join("stolen.md");
+    std::os::unix::fs::symlink(outside.path().join("secret.md"), &link).expect("link");
+    let big = site.join("huge.md");
+    std::fs::write(&big, "a".repeat(1024 * 1024 + 1)).expect("write");
+
+    let output = privacy_pages()
+        .args(["check", "--content"])
+        .arg(content.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: a link that leads out of the content folder; copy the file in instead",
+            link.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}: 1048577 bytes, over the limit of 1024 KiB for a content file",
+            big.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not for the web"));
+}
