@@ -32,7 +32,7 @@ use lol_html::html_content::ContentType;
 use lol_html::{RewriteStrSettings, element, end, end_tag};
 use tower::{Layer, Service};
 
-use crate::consent::{Consent, CookieScope};
+use crate::consent::{Consent, CookieScope, domain_for};
 use crate::content::{LiveLibrary, ServiceId, Site};
 use crate::proxy::{RequestFacts, request_host};
 
@@ -266,9 +266,7 @@ where
         let host = request_host(request.headers(), request.uri());
         let site = self.layer.library.current().site_for_host(host).clone();
         let consent = Consent::read(request.headers(), &site);
-        let in_cookie_domain = CookieScope::for_host(site.cookie_domain.as_deref(), host, false)
-            .domain
-            .is_some();
+        let in_cookie_domain = domain_for(site.cookie_domain.as_deref(), host).is_some();
         // HEAD is gated as GET, then sent without its body, so that its
         // headers (the length above all) are those of the page as gated.
         let head_request = request.method() == Method::HEAD;

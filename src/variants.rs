@@ -33,7 +33,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::body::read_bounded;
-use crate::consent::{Consent, CookieScope};
+use crate::consent::{Consent, domain_for};
 use crate::content::LiveLibrary;
 use crate::lang::Lang;
 use crate::negotiate::LangPrefs;
@@ -146,9 +146,7 @@ impl VariantCache {
         let library = self.library.current();
         let host = request_host(&parts.headers, &parts.uri);
         let site = library.site_for_host(host);
-        let in_cookie_domain = CookieScope::for_host(site.cookie_domain.as_deref(), host, false)
-            .domain
-            .is_some();
+        let in_cookie_domain = domain_for(site.cookie_domain.as_deref(), host).is_some();
         let Ok(prefs) = LangPrefs::from_request_parts(parts, &()).await;
         let facts = parts.extensions.get::<RequestFacts>();
         Some(Key {

@@ -9,6 +9,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 
 use axum::http::header::{ACCEPT, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
@@ -86,17 +87,9 @@ pub async fn opt_out(
     site: CurrentSite,
     prefs: LangPrefs,
     PathParams(service): PathParams<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: ChangeRequest,
 ) -> Result<Response, AppError> {
-    let request = ChangeRequest {
-        service: &service,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    change(Action::OptOut, mount, site, prefs, request)
+    change(Action::OptOut, mount, site, prefs, &service, &request)
 }
 
 /// `POST /optin/{service}`: clears it again, for requests from the site itself.
@@ -105,25 +98,29 @@ pub async fn opt_in(
     site: CurrentSite,
     prefs: LangPrefs,
     PathParams(service): PathParams<String>,
+    request: ChangeRequest,
+) -> Result<Response, AppError> {
+    change(Action::OptIn, mount, site, prefs, &service, &request)
+}
+
+/// What a change reads from its request beyond site, mount and language:
+/// the host (for the cookie's scope), the headers (origin, `Accept`) and
+/// the form. The body is read by [`crate::limits`] before this runs.
+pub struct ChangeRequest {
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, AppError> {
-    let request = ChangeRequest {
-        service: &service,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    change(Action::OptIn, mount, site, prefs, request)
 }
 
-/// What a change reads from its request beyond site, mount and language.
-struct ChangeRequest<'a> {
-    service: &'a str,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
-    body: &'a [u8],
+impl<S: Send + Sync> FromRequest<S> for ChangeRequest {
+    type Rejection = <Bytes as FromRequest<S>>::Rejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (uri, headers) = (request.uri().clone(), request.headers().clone());
+        // `Bytes` applies the route's `DefaultBodyLimit`.
+        let body = Bytes::from_request(request, state).await?;
+        Ok(ChangeRequest { uri, headers, body })
+    }
 }
 
 fn change(
@@ -131,14 +128,10 @@ fn change(
     mount: Mount,
     CurrentSite(site): CurrentSite,
     prefs: LangPrefs,
-    request: ChangeRequest<'_>,
+    service: &str,
+    request: &ChangeRequest,
 ) -> Result<Response, AppError> {
-    let ChangeRequest {
-        service,
-        uri,
-        headers,
-        body,
-    } = request;
+    let ChangeRequest { uri, headers, body } = request;
     let service = service
         .parse()
         .ok()

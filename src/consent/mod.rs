@@ -156,6 +156,12 @@ pub fn domain_matches(host: &str, domain: &str) -> bool {
     name[sub..].eq_ignore_ascii_case(domain) && (sub == 0 || name[sub - 1] == b'.')
 }
 
+/// The site's `cookie_domain` if a request for `host` lies inside it, the
+/// `Domain` its cookies may carry; else `None`, host-only cookies.
+pub fn domain_for<'a>(cookie_domain: Option<&'a str>, host: Option<&str>) -> Option<&'a str> {
+    cookie_domain.filter(|domain| host.is_some_and(|host| domain_matches(host, domain)))
+}
+
 /// Where and how opt-out cookies are set: the same for setting, refreshing
 /// and clearing, so a cleared cookie always matches the one it replaces.
 #[derive(Clone, Debug)]
@@ -171,9 +177,10 @@ impl<'a> CookieScope<'a> {
     /// host lies inside it, otherwise a host-only cookie, which every browser
     /// keeps (a staging name, a preview deployment, an IP address).
     pub fn for_host(cookie_domain: Option<&'a str>, host: Option<&str>, secure: bool) -> Self {
-        let domain =
-            cookie_domain.filter(|domain| host.is_some_and(|host| domain_matches(host, domain)));
-        CookieScope { domain, secure }
+        CookieScope {
+            domain: domain_for(cookie_domain, host),
+            secure,
+        }
     }
 
     /// Every cookie that clears the opt-out for `service` here: the one this

@@ -19,6 +19,18 @@ async fn start(connection: ConnectionLimits, request: RequestLimits) -> SocketAd
     serve_on_loopback(AppState::new(bundled()).with_limits(request), connection).await
 }
 
+/// One request slot: anything that holds it sheds everyone else.
+async fn start_with_one_slot() -> SocketAddr {
+    start(
+        ConnectionLimits::default(),
+        RequestLimits {
+            max_concurrent_requests: 1,
+            ..RequestLimits::default()
+        },
+    )
+    .await
+}
+
 async fn start_default() -> SocketAddr {
     start(ConnectionLimits::default(), RequestLimits::default()).await
 }
@@ -170,14 +182,7 @@ async fn a_stalled_body_gets_408() {
 /// is late sheds nobody, and another visitor's opt-out goes through.
 #[tokio::test]
 async fn a_late_body_holds_no_slot() {
-    let address = start(
-        ConnectionLimits::default(),
-        RequestLimits {
-            max_concurrent_requests: 1,
-            ..RequestLimits::default()
-        },
-    )
-    .await;
+    let address = start_with_one_slot().await;
     let body = b"return_to=%2Fprivacy";
     let mut holders = Vec::new();
     for _ in 0..4 {
@@ -224,14 +229,7 @@ async fn a_late_body_holds_no_slot() {
 /// (on several threads: on one, no two handlers ever overlap).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overload_is_shed_with_503() {
-    let address = start(
-        ConnectionLimits::default(),
-        RequestLimits {
-            max_concurrent_requests: 1,
-            ..RequestLimits::default()
-        },
-    )
-    .await;
+    let address = start_with_one_slot().await;
     let kept = b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
     assert_eq!(status(&exchange(address, kept).await), 200);
     let deadline = Instant::now() + Duration::from_secs(20);
