@@ -4,7 +4,8 @@
 //! Data flows one way: [`content`] loads and renders every policy once at
 //! start-up into an immutable [`content::Library`]; a request is matched to a
 //! site and language by extractors in [`pages`], which fill an askama template
-//! around the chosen document. [`server::router`] assembles routes and layers.
+//! around the chosen document. [`server::router`] assembles routes and layers;
+//! [`server::serve`] accepts connections and watches each ([`connections`]).
 
 pub mod assets;
 mod body;
