@@ -40,7 +40,7 @@ impl Liquid {
                 .trim_start();
             name.starts_with("include") || name.starts_with("render")
         }) {
-            let line = body_line + body[..offset].matches('\n').count();
+            let line = body_line + super::line_at(body, offset) - 1;
             return Err(Problem::at_line(
                 line,
                 format!("`{tag}`: includes are not supported; a policy is one self-contained file"),
@@ -81,7 +81,7 @@ impl Liquid {
             .iter()
             .find(|(_, err)| err == message)
             .or_else(|| failures.first())?;
-        Some(body[..*offset].matches('\n').count() + 1)
+        Some(super::line_at(body, *offset))
     }
 }
 

@@ -34,7 +34,7 @@ const TOC_LEVELS: [HeadingLevel; 2] = [HeadingLevel::H2, HeadingLevel::H3];
 
 /// Renders `markdown`, whose first line is line `body_line` of its file.
 pub fn render(markdown: &str, body_line: usize) -> Result<Rendered, Problem> {
-    let line_of = |range: &Range<usize>| body_line + markdown[..range.start].matches('\n').count();
+    let line_of = |range: &Range<usize>| body_line + super::line_at(markdown, range.start) - 1;
     let mut events: Vec<(Event<'_>, Range<usize>)> =
         TextMergeWithOffset::new(Parser::new_ext(markdown, parser_options()).into_offset_iter())
             .collect();

@@ -77,6 +77,17 @@ impl ContentError {
     }
 }
 
+/// The 1-based line of byte `offset` in `text` (its end, if past it).
+/// Counted on bytes: an offset inside a character cannot panic.
+pub(crate) fn line_at(text: impl AsRef<[u8]>, offset: usize) -> usize {
+    let text = text.as_ref();
+    text[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
 impl fmt::Display for ContentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
@@ -143,7 +154,7 @@ impl Problem {
         let line = self.line.or_else(|| {
             let snippet = self.snippet.as_deref()?;
             let offset = file.text.find(snippet)?;
-            Some(file.text[..offset].matches('\n').count() + 1)
+            Some(line_at(&file.text, offset))
         });
         ContentError {
             file: file.display.clone(),
@@ -495,7 +506,7 @@ impl Loader {
                     let quoted = format!("\"{host}\"");
                     let line = self.site_tomls.get(&site.id).and_then(|text| {
                         let offset = text.to_ascii_lowercase().find(&quoted)?;
-                        Some(text[..offset].matches('\n').count() + 1)
+                        Some(line_at(text, offset))
                     });
                     self.errors.push(ContentError {
                         file: site_toml(site),
@@ -590,6 +601,15 @@ fn parse_document_path(relative: &Path) -> Result<DocumentPath, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_of_byte_offsets() {
+        let text = "a\nbé\nc";
+        for (offset, line) in [(0, 1), (1, 1), (2, 2), (4, 2), (5, 2), (6, 3), (99, 3)] {
+            assert_eq!(line_at(text, offset), line, "offset {offset}");
+        }
+        assert_eq!(line_at("", 5), 1);
+    }
 
     #[test]
     fn document_paths() {

@@ -80,14 +80,14 @@ pub struct SiteConfig {
 
 pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
     let raw: RawSite = toml::from_str(text).map_err(|err| {
-        let line = err.span().map_or(1, |span| {
-            text[..span.start.min(text.len())].matches('\n').count() + 1
-        });
+        let line = err
+            .span()
+            .map_or(1, |span| super::line_at(text, span.start));
         Problem::at_line(line, err.message().to_owned())
     })?;
     let line_of = |needle: &str| {
         text.find(needle)
-            .map_or(1, |offset| text[..offset].matches('\n').count() + 1)
+            .map_or(1, |offset| super::line_at(text, offset))
     };
     if raw.name.trim().is_empty() {
         return Err(Problem::at_line(line_of("name"), "`name` is empty"));

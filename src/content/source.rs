@@ -150,8 +150,7 @@ fn read_dir(root: &Path) -> Result<Vec<SourceFile>, Vec<ContentError>> {
                     text,
                 }),
                 Err(err) => {
-                    let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
-                    let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+                    let line = super::line_at(err.as_bytes(), err.utf8_error().valid_up_to());
                     errors.push(ContentError::line(path, line, "not valid UTF-8"));
                 }
             },
