@@ -232,7 +232,9 @@ async fn overload_is_shed_with_503() {
     let address = start_with_one_slot().await;
     let kept = b"GET /privacy HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n";
     assert_eq!(status(&exchange(address, kept).await), 200);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // A fixed window of storm, and the checks below run through all of it:
+    // nothing depends on how soon the first request is shed.
+    let storm_until = Instant::now() + Duration::from_secs(3);
     let shed = std::sync::Arc::new(tokio::sync::Mutex::new(None::<String>));
     let mut storm = tokio::task::JoinSet::new();
     for n in 0..32 {
@@ -241,18 +243,20 @@ async fn overload_is_shed_with_503() {
             let fresh = format!(
                 "GET /privacy?from={n} HTTP/1.1\r\nHost: octoprint.org\r\nConnection: close\r\n\r\n"
             );
-            while Instant::now() < deadline && shed.lock().await.is_none() {
+            while Instant::now() < storm_until {
                 let response = exchange(address, fresh.as_bytes()).await;
                 match status(&response) {
                     200 => {}
-                    503 => *shed.lock().await = Some(response),
+                    503 => {
+                        shed.lock().await.get_or_insert(response);
+                    }
                     other => panic!("{other}: {response}"),
                 }
             }
         });
     }
     let mut kept_pages = 0;
-    while shed.lock().await.is_none() && Instant::now() < deadline {
+    while Instant::now() < storm_until {
         let page = exchange(address, kept).await;
         assert_eq!(status(&page), 200, "a kept page costs no work: {page}");
         assert!(page.contains("carbon.js"), "{page}");
@@ -267,7 +271,11 @@ async fn overload_is_shed_with_503() {
     while let Some(task) = storm.join_next().await {
         task.expect("no panic");
     }
-    let shed = shed.lock().await.take().expect("some request was shed");
+    let shed = shed
+        .lock()
+        .await
+        .take()
+        .expect("some request was shed in 3 s of 32 concurrent renders");
     assert!(kept_pages > 0);
     assert_eq!(header(&shed, "retry-after"), Some("1"));
     assert_eq!(header(&shed, "cache-control"), Some("no-store"));
