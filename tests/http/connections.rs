@@ -345,3 +345,43 @@ async fn an_http2_opt_in_from_the_site_is_accepted() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// A peer that opens a stream and then stops answering (here: never reads
+/// again, so the server's PINGs go unanswered) is dropped once the
+/// keep-alive ping times out, not held for the 30 s request timeout. Raw
+/// frames, since a real client answers PINGs while it runs.
+#[tokio::test]
+async fn an_http2_peer_that_stops_answering_pings_is_dropped() {
+    let address = start_quick().await;
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    let mut frames = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    // SETTINGS, empty.
+    frames.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+    // HEADERS on stream 1, END_HEADERS but not END_STREAM: a POST whose
+    // body never comes. HPACK: indexed :method POST, :scheme http; literal
+    // :path and :authority with indexed names; literal content-length.
+    let mut block = vec![0x83, 0x86, 0x04, 14];
+    block.extend_from_slice(b"/optout/carbon");
+    block.extend_from_slice(&[0x01, 13]);
+    block.extend_from_slice(b"octoprint.org");
+    block.extend_from_slice(&[0x00, 14]);
+    block.extend_from_slice(b"content-length");
+    block.extend_from_slice(&[2]);
+    block.extend_from_slice(b"20");
+    let length = u32::try_from(block.len()).expect("small");
+    frames.extend_from_slice(&length.to_be_bytes()[1..]);
+    frames.extend_from_slice(&[0x1, 0x4, 0, 0, 0, 1]);
+    frames.extend_from_slice(&block);
+    stream.write_all(&frames).await.expect("write");
+    let started = Instant::now();
+    // Deaf from here on: nothing is read until the server has given up.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    closed_within(&mut stream, Duration::from_secs(6))
+        .await
+        .expect("closed by the server");
+    let after = started.elapsed();
+    assert!(
+        after < Duration::from_secs(12),
+        "{after:?}: dropped at the ping timeout (1 s + 1 s), not the request timeout (30 s)"
+    );
+}
