@@ -55,7 +55,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Requests handled at once; beyond, `503` with `Retry-After`.
     pub max_concurrent_requests: usize,
-    /// Connections open at once; at the bound the one idle longest is closed.
+    /// Connections open at once; at the bound an idle one is closed
+    /// (silent ones first, then ones that never completed a request).
     /// Absent: the open-file limit (raised to its maximum) less 64.
     pub max_connections: Option<usize>,
 }

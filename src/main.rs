@@ -97,7 +97,7 @@ struct ServeArgs {
     /// Retry-After [default: 512] [env: PRIVACY_PAGES_MAX_CONCURRENT_REQUESTS].
     #[arg(long, value_name = "N")]
     max_concurrent_requests: Option<usize>,
-    /// Connections open at once; at the bound the one idle longest is closed
+    /// Connections open at once; at the bound an idle one (silent first) is closed
     /// to make room [default: the open-file limit less 64]
     /// [env: PRIVACY_PAGES_MAX_CONNECTIONS].
     #[arg(long, value_name = "N")]

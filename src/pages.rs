@@ -643,16 +643,20 @@ fn parts<'a>(segments: &'a [Segment], site: &Site, consent: &Consent, tr: Tr) ->
         .collect()
 }
 
+/// How pages name a service: its `name`, or its id if the site lacks it.
+fn service_name<'s>(site: &'s Site, id: &'s ServiceId) -> &'s str {
+    site.services
+        .get(id)
+        .map_or(id.as_str(), |s| s.name.as_str())
+}
+
 fn control_view<'a>(
     control: &'a OptOutControl,
     site: &Site,
     consent: &Consent,
     tr: Tr,
 ) -> ControlView<'a> {
-    let name = site
-        .services
-        .get(&control.service)
-        .map_or(control.service.as_str(), |s| s.name.as_str());
+    let name = service_name(site, &control.service);
     let state = consent.state(&control.service);
     let message = if state == ServiceState::Blocked {
         "consent-blocked"
@@ -682,11 +686,6 @@ fn policy_page(
     let mut services: Vec<&ServiceId> = doc.opt_outs().map(|c| &c.service).collect();
     services.sort();
     services.dedup();
-    fn service_name<'s>(site: &'s Site, id: &'s ServiceId) -> &'s str {
-        site.services
-            .get(id)
-            .map_or(id.as_str(), |s| s.name.as_str())
-    }
     let consent_forms = services
         .into_iter()
         .flat_map(|service| {

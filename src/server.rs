@@ -187,11 +187,10 @@ pub async fn serve(
         // even with streams open.
         .keep_alive_interval(limits.header_read_timeout)
         .keep_alive_timeout(limits.header_read_timeout);
-    let connections = Connections::new(limits.max_connections(), limits.header_read_timeout);
-    tracing::debug!(
-        max_connections = limits.max_connections(),
-        "accepting connections"
-    );
+    // Once: without a setting, this reads (and raises) the open-file limit.
+    let max_connections = limits.max_connections();
+    let connections = Connections::new(max_connections, limits.header_read_timeout);
+    tracing::debug!(max_connections, "accepting connections");
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
     let mut shutdown = std::pin::pin!(shutdown);
