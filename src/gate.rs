@@ -33,7 +33,7 @@ use lol_html::{RewriteStrSettings, element, end, end_tag};
 use tower::{Layer, Service};
 
 use crate::consent::{Consent, CookieScope, domain_for};
-use crate::content::{LiveLibrary, ServiceId, Site};
+use crate::content::{LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId, Site};
 use crate::proxy::{RequestFacts, request_host};
 
 /// Bodies larger than this are passed on unchanged (and logged).
@@ -70,12 +70,46 @@ impl Injection {
             if !consent.allows(&service.id) {
                 remove.insert(service.id.clone());
             } else if service.active {
-                head.push_str(&service.head_html.replace("{base}", base_path));
-                body.push_str(&service.body_html);
+                for tag in &service.tags {
+                    let out = match tag.placement {
+                        Placement::Head => &mut head,
+                        Placement::Body => &mut body,
+                    };
+                    write_tag(out, tag, base_path);
+                }
             }
         }
         Injection { head, body, remove }
     }
+}
+
+/// `<script src="…" async id="…"></script>`, every value HTML-escaped; a
+/// bundled file's URL under `base_path`.
+fn write_tag(out: &mut String, tag: &ScriptTag, base_path: &str) {
+    use askama::filters::Escaper;
+    let html = askama::filters::Html;
+    // Writing to a String cannot fail.
+    out.push_str("<script src=\"");
+    match &tag.src {
+        ScriptSource::Url(url) => {
+            let _ = html.write_escaped_str(&mut *out, url.as_str());
+        }
+        ScriptSource::Bundled(name) => {
+            let _ = html.write_escaped_str(&mut *out, base_path);
+            out.push_str(crate::assets::path(name));
+        }
+    }
+    out.push('"');
+    for (name, value) in &tag.attributes {
+        out.push(' ');
+        out.push_str(name);
+        if let Some(value) = value {
+            out.push_str("=\"");
+            let _ = html.write_escaped_str(&mut *out, value);
+            out.push('"');
+        }
+    }
+    out.push_str("></script>");
 }
 
 /// Applies `injection` to an HTML document.
@@ -424,6 +458,62 @@ mod tests {
 
     fn rewritten(html: &str, injection: &Injection) -> String {
         String::from_utf8(rewrite(html.as_bytes(), injection).expect("rewrites")).expect("utf-8")
+    }
+
+    /// What the tags of each kind look like once written: values escaped, a
+    /// bundled file under the request's base path.
+    #[test]
+    fn service_tags_are_written_as_html() {
+        let tag = |placement, src, attributes: &[(&'static str, Option<&str>)]| ScriptTag {
+            placement,
+            src,
+            attributes: attributes
+                .iter()
+                .map(|(name, value)| (*name, value.map(str::to_owned)))
+                .collect(),
+        };
+        let url = |text: &str| ScriptSource::Url(text.parse().expect("url"));
+        for (tag, expected) in [
+            (
+                tag(
+                    Placement::Head,
+                    url("https://www.googletagmanager.com/gtag/js?id=G-ABC123"),
+                    &[("async", None)],
+                ),
+                "<script src=\"https://www.googletagmanager.com/gtag/js?id=G-ABC123\" async></script>".to_owned(),
+            ),
+            (
+                tag(
+                    Placement::Head,
+                    ScriptSource::Bundled("gtag-init.js"),
+                    &[("data-measurement-id", Some("G-ABC123"))],
+                ),
+                format!(
+                    "<script src=\"/legal{}\" data-measurement-id=\"G-ABC123\"></script>",
+                    crate::assets::path("gtag-init.js")
+                ),
+            ),
+            (
+                tag(
+                    Placement::Body,
+                    url("https://cdn.carbonads.com/carbon.js?serve=CKYI&placement=x%26y"),
+                    &[("async", None), ("id", Some("_carbonads_js"))],
+                ),
+                "<script src=\"https://cdn.carbonads.com/carbon.js?serve=CKYI&#38;placement=x%26y\" async id=\"_carbonads_js\"></script>".to_owned(),
+            ),
+            (
+                tag(
+                    Placement::Head,
+                    url("http://127.0.0.1:9/js/script.js"),
+                    &[("defer", None), ("data-domain", Some("x.org\"><b>"))],
+                ),
+                "<script src=\"http://127.0.0.1:9/js/script.js\" defer data-domain=\"x.org&#34;&#62;&#60;b&#62;\"></script>".to_owned(),
+            ),
+        ] {
+            let mut html = String::new();
+            write_tag(&mut html, &tag, "/legal");
+            assert_eq!(html, expected);
+        }
     }
 
     #[test]

@@ -248,10 +248,10 @@ mod tests {
         Service {
             id: id.parse().expect("id"),
             name: id.to_owned(),
+            kind: crate::content::ServiceKind::Script,
             active: true,
             cookie: cookie.to_owned(),
-            head_html: String::new(),
-            body_html: String::new(),
+            tags: Vec::new(),
             origins: Vec::new(),
         }
     }

@@ -32,8 +32,8 @@ use time::macros::format_description;
 pub use html::scriptable_markup;
 pub use live::LiveLibrary;
 pub use model::{
-    Document, Layout, Library, OptOutControl, Policy, Segment, Service, ServiceId, Site, TocEntry,
-    Version, normalize_host,
+    Document, Layout, Library, OptOutControl, Placement, Policy, ScriptSource, ScriptTag, Segment,
+    Service, ServiceId, ServiceKind, Site, TocEntry, Version, normalize_host,
 };
 pub use source::Source;
 

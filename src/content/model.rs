@@ -181,17 +181,97 @@ pub struct Service {
     pub id: ServiceId,
     /// How pages name it ("Carbon Ads").
     pub name: String,
+    pub kind: ServiceKind,
     /// Whether its scripts go into pages now. An inactive service keeps its
     /// opt-out (older policies still offer it).
     pub active: bool,
     /// The opt-out cookie's name; its value is `true`.
     pub cookie: String,
-    /// HTML the script gate inserts before `</head>` for visitors who allow the service.
-    pub head_html: String,
-    /// HTML the script gate inserts before `</body>`.
-    pub body_html: String,
+    /// What the script gate puts into pages for visitors who allow the service.
+    pub tags: Vec<ScriptTag>,
     /// Origins its scripts load from (`https://cdn.carbonads.com`).
     pub origins: Vec<String>,
+}
+
+/// The services privacy-pages knows the tags of, so that operators give
+/// settings (a measurement id, a placement), not HTML.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ServiceKind {
+    GoogleAnalytics,
+    Carbon,
+    Plausible,
+    /// One script from `script_url`.
+    #[default]
+    Script,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 4] = [
+        ServiceKind::GoogleAnalytics,
+        ServiceKind::Carbon,
+        ServiceKind::Plausible,
+        ServiceKind::Script,
+    ];
+
+    /// The name `site.toml` gives it (`kind = "google-analytics"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::GoogleAnalytics => "google-analytics",
+            ServiceKind::Carbon => "carbon",
+            ServiceKind::Plausible => "plausible",
+            ServiceKind::Script => "script",
+        }
+    }
+}
+
+impl fmt::Display for ServiceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        ServiceKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.name()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown kind `{name}` (known: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+}
+
+/// Where in a page a tag goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// Before `</head>`.
+    Head,
+    /// Before `</body>` (where Carbon's ad appears).
+    Body,
+}
+
+/// A `<script>` element, described rather than written: the script gate
+/// writes it, with URLs for the request's mount and every value escaped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptTag {
+    pub placement: Placement,
+    pub src: ScriptSource,
+    /// In order; `None` for a boolean attribute (`async`).
+    pub attributes: Vec<(&'static str, Option<String>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptSource {
+    /// The vendor's script, or an operator's copy of it.
+    Url(url::Url),
+    /// A file privacy-pages serves itself from its static files (`gtag-init.js`).
+    Bundled(&'static str),
 }
 
 /// One operator's site: the hosts it answers for and its policies.

@@ -2,8 +2,9 @@
 //! third-party services its policies describe. Parsed strictly: an unknown
 //! key is a typo, and a typo must stop start-up rather than be ignored.
 //!
-//! Services come in kinds that know their own script tags, so operators give
-//! settings (a measurement id, a placement), not HTML:
+//! Services come in kinds ([`ServiceKind`]) that know their own script tags,
+//! so operators give settings (a measurement id, a placement), not HTML. The
+//! tags are data ([`ScriptTag`]); the script gate writes them as HTML:
 //!
 //! | kind | settings | injected |
 //! | --- | --- | --- |
@@ -16,11 +17,12 @@
 
 use std::collections::BTreeMap;
 
-use askama::filters::Escaper;
 use serde::Deserialize;
 
 use super::Problem;
-use super::model::{Service, ServiceId, normalize_host};
+use super::model::{
+    Placement, ScriptSource, ScriptTag, Service, ServiceId, ServiceKind, normalize_host,
+};
 use crate::lang::Lang;
 
 #[derive(Debug, Deserialize)]
@@ -40,12 +42,12 @@ struct RawSite {
 #[serde(deny_unknown_fields)]
 struct RawService {
     name: String,
-    #[serde(default = "default_kind")]
-    kind: String,
+    #[serde(default)]
+    kind: ServiceKind,
     #[serde(default)]
     active: bool,
     script_url: Option<String>,
-    position: Option<Position>,
+    position: Option<Placement>,
     measurement_id: Option<String>,
     serve: Option<String>,
     placement: Option<String>,
@@ -54,17 +56,6 @@ struct RawService {
     /// Content-Security-Policy of visitors who allow it.
     #[serde(default)]
     csp_origins: Vec<String>,
-}
-
-fn default_kind() -> String {
-    "script".to_owned()
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum Position {
-    Head,
-    Body,
 }
 
 /// A validated `site.toml`.
@@ -162,16 +153,12 @@ fn is_host_name(host: &str) -> bool {
 
 /// Turns a service's settings into the tags the script gate injects.
 fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
-    let allowed: &[&str] = match raw.kind.as_str() {
-        "google-analytics" => &["measurement_id"],
-        "carbon" => &["serve", "placement"],
-        "plausible" => &["domain"],
-        "script" => &["position"],
-        other => {
-            return Err(format!(
-                "unknown kind `{other}` (known: google-analytics, carbon, plausible, script)"
-            ));
-        }
+    let kind = raw.kind;
+    let allowed: &[&str] = match kind {
+        ServiceKind::GoogleAnalytics => &["measurement_id"],
+        ServiceKind::Carbon => &["serve", "placement"],
+        ServiceKind::Plausible => &["domain"],
+        ServiceKind::Script => &["position"],
     };
     for (field, present) in [
         ("measurement_id", raw.measurement_id.is_some()),
@@ -181,19 +168,14 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         ("position", raw.position.is_some()),
     ] {
         if present && !allowed.contains(&field) {
-            return Err(format!("`{field}` does not apply to kind `{}`", raw.kind));
+            return Err(format!("`{field}` does not apply to kind `{kind}`"));
         }
     }
     let required = |field: &str, value: Option<String>| {
         value
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
-            .ok_or_else(|| {
-                format!(
-                    "kind `{}` needs `{field}` (printable ASCII, no quotes)",
-                    raw.kind
-                )
-            })
+            .ok_or_else(|| format!("kind `{kind}` needs `{field}` (printable ASCII, no quotes)"))
     };
     let script_url = |default: String| -> Result<url::Url, String> {
         let text = raw.script_url.clone().unwrap_or(default);
@@ -207,14 +189,13 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         Ok(url)
     };
 
-    let mut head = Vec::new();
-    let mut body = Vec::new();
+    let mut tags = Vec::new();
     let mut cookie = format!("{id}-disable");
     // Where a kind's script, loaded from its usual place, goes next (JSONP,
     // beacons, images), as its vendor documents it for CSP.
     let mut known: &[&str] = &[];
-    let url = match raw.kind.as_str() {
-        "google-analytics" => {
+    let url = match kind {
+        ServiceKind::GoogleAnalytics => {
             let measurement_id = required("measurement_id", raw.measurement_id.clone())?;
             if !measurement_id
                 .bytes()
@@ -231,19 +212,19 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
                 ];
             }
             url.query_pairs_mut().append_pair("id", &measurement_id);
-            head.push(script_tag(&url, &[("async", None)]));
+            tags.push(script_tag(Placement::Head, &url, &[("async", None)]));
             // First-party, so that gtag starts without an inline script (pages
-            // work under a CSP without 'unsafe-inline'); `{base}` is replaced
-            // by the base path per request.
-            head.push(format!(
-                "<script src=\"{{base}}{}\" data-measurement-id=\"{measurement_id}\"></script>",
-                crate::assets::path("gtag-init.js")
-            ));
+            // work under a CSP without 'unsafe-inline').
+            tags.push(ScriptTag {
+                placement: Placement::Head,
+                src: ScriptSource::Bundled("gtag-init.js"),
+                attributes: vec![("data-measurement-id", Some(measurement_id.clone()))],
+            });
             // The convention of Google's own opt-out snippet, which gtag.js honours.
             cookie = format!("ga-disable-{measurement_id}");
             url
         }
-        "carbon" => {
+        ServiceKind::Carbon => {
             let serve = required("serve", raw.serve.clone())?;
             let placement = required("placement", raw.placement.clone())?;
             let mut url = script_url("https://cdn.carbonads.com/carbon.js".to_owned())?;
@@ -258,31 +239,30 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
             url.query_pairs_mut()
                 .append_pair("serve", &serve)
                 .append_pair("placement", &placement);
-            body.push(script_tag(
+            tags.push(script_tag(
+                Placement::Body,
                 &url,
                 &[("async", None), ("id", Some("_carbonads_js"))],
             ));
             url
         }
-        "plausible" => {
+        ServiceKind::Plausible => {
             let domain = required("domain", raw.domain.clone())?;
             let url = script_url("https://plausible.io/js/script.js".to_owned())?;
-            head.push(script_tag(
+            tags.push(script_tag(
+                Placement::Head,
                 &url,
                 &[("defer", None), ("data-domain", Some(&domain))],
             ));
             url
         }
-        _ => {
+        ServiceKind::Script => {
             let Some(text) = raw.script_url.clone() else {
                 return Err("kind `script` needs `script_url`".to_owned());
             };
             let url = script_url(text)?;
-            let tag = script_tag(&url, &[("async", None)]);
-            match raw.position.unwrap_or(Position::Head) {
-                Position::Head => head.push(tag),
-                Position::Body => body.push(tag),
-            }
+            let placement = raw.position.unwrap_or(Placement::Head);
+            tags.push(script_tag(placement, &url, &[("async", None)]));
             url
         }
     };
@@ -307,10 +287,10 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
     Ok(Service {
         id: id.clone(),
         name: raw.name.trim().to_owned(),
+        kind,
         active: raw.active,
         cookie,
-        head_html: head.concat(),
-        body_html: body.concat(),
+        tags,
         origins,
     })
 }
@@ -331,29 +311,19 @@ fn is_csp_origin(origin: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
-/// `<script src="…" async id="…"></script>`, every value HTML-escaped.
-fn script_tag(url: &url::Url, attributes: &[(&str, Option<&str>)]) -> String {
-    let mut tag = String::from("<script src=\"");
-    tag.push_str(&escape(url.as_str()));
-    tag.push('"');
-    for (name, value) in attributes {
-        tag.push(' ');
-        tag.push_str(name);
-        if let Some(value) = value {
-            tag.push_str("=\"");
-            tag.push_str(&escape(value));
-            tag.push('"');
-        }
+fn script_tag(
+    placement: Placement,
+    url: &url::Url,
+    attributes: &[(&'static str, Option<&str>)],
+) -> ScriptTag {
+    ScriptTag {
+        placement,
+        src: ScriptSource::Url(url.clone()),
+        attributes: attributes
+            .iter()
+            .map(|(name, value)| (*name, value.map(str::to_owned)))
+            .collect(),
     }
-    tag.push_str("></script>");
-    tag
-}
-
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    // Writing to a String cannot fail.
-    let _ = askama::filters::Html.write_escaped_str(&mut out, value);
-    out
 }
 
 #[cfg(test)]
@@ -386,13 +356,26 @@ mod tests {
             "[services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\nmeasurement_id = \"G-ABC123\"\n",
         );
         assert_eq!(ga.cookie, "ga-disable-G-ABC123");
+        assert_eq!(ga.kind, ServiceKind::GoogleAnalytics);
         assert!(!ga.active);
         assert_eq!(
-            ga.head_html,
-            format!(
-                "<script src=\"https://www.googletagmanager.com/gtag/js?id=G-ABC123\" async></script><script src=\"{{base}}{}\" data-measurement-id=\"G-ABC123\"></script>",
-                crate::assets::path("gtag-init.js")
-            )
+            ga.tags,
+            [
+                ScriptTag {
+                    placement: Placement::Head,
+                    src: ScriptSource::Url(
+                        "https://www.googletagmanager.com/gtag/js?id=G-ABC123"
+                            .parse()
+                            .expect("url")
+                    ),
+                    attributes: vec![("async", None)],
+                },
+                ScriptTag {
+                    placement: Placement::Head,
+                    src: ScriptSource::Bundled("gtag-init.js"),
+                    attributes: vec![("data-measurement-id", Some("G-ABC123".to_owned()))],
+                },
+            ]
         );
         assert_eq!(
             ga.origins,
@@ -409,27 +392,43 @@ mod tests {
         );
         assert_eq!(carbon.cookie, "carbon-disable");
         assert!(carbon.active);
-        assert_eq!(carbon.head_html, "");
         assert_eq!(
-            carbon.body_html,
-            "<script src=\"https://cdn.carbonads.com/carbon.js?serve=CKYI&#38;placement=x%26y\" async id=\"_carbonads_js\"></script>"
+            carbon.tags,
+            [ScriptTag {
+                placement: Placement::Body,
+                src: ScriptSource::Url(
+                    "https://cdn.carbonads.com/carbon.js?serve=CKYI&placement=x%26y"
+                        .parse()
+                        .expect("url")
+                ),
+                attributes: vec![("async", None), ("id", Some("_carbonads_js".to_owned()))],
+            }]
         );
 
         let plausible = service(
             "[services.plausible]\nname = \"Plausible\"\nkind = \"plausible\"\ndomain = \"x.org\"\nscript_url = \"http://127.0.0.1:9/js/script.js\"\n",
         );
         assert_eq!(
-            plausible.head_html,
-            "<script src=\"http://127.0.0.1:9/js/script.js\" defer data-domain=\"x.org\"></script>"
+            plausible.tags,
+            [ScriptTag {
+                placement: Placement::Head,
+                src: ScriptSource::Url("http://127.0.0.1:9/js/script.js".parse().expect("url")),
+                attributes: vec![("defer", None), ("data-domain", Some("x.org".to_owned()))],
+            }]
         );
         assert_eq!(plausible.origins, ["http://127.0.0.1:9"]);
 
         let custom = service(
             "[services.chat]\nname = \"Chat\"\nscript_url = \"https://chat.example/w.js\"\nposition = \"body\"\ncsp_origins = [\"https://*.chat.example\"]\n",
         );
+        assert_eq!(custom.kind, ServiceKind::Script);
         assert_eq!(
-            custom.body_html,
-            "<script src=\"https://chat.example/w.js\" async></script>"
+            custom.tags,
+            [ScriptTag {
+                placement: Placement::Body,
+                src: ScriptSource::Url("https://chat.example/w.js".parse().expect("url")),
+                attributes: vec![("async", None)],
+            }]
         );
         assert_eq!(
             custom.origins,
@@ -501,8 +500,8 @@ mod tests {
             ),
             (
                 format!("{BASE}[services.ga]\nname = \"x\"\nkind = \"adsense\"\n"),
-                4,
-                "unknown kind `adsense`",
+                6,
+                "unknown kind `adsense` (known: google-analytics, carbon, plausible, script)",
             ),
             (
                 format!("{BASE}[services.ga]\nname = \"x\"\nkind = \"google-analytics\"\n"),
