@@ -1,5 +1,6 @@
 //! The stylesheet, scripts and icon under `static/`, compiled into the binary
-//! so a release serves with no files beside it.
+//! so a release serves with no files beside it. Served by
+//! [`crate::web::static_files`].
 //!
 //! Each file is also served under a fingerprinted name, `style.<hash>.css`,
 //! with a hash of its contents: pages link that name, and since its bytes can
@@ -13,13 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use axum::http::HeaderValue;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
-
-use crate::error::AppError;
-use crate::negotiate::LangPrefs;
-use crate::pages::{CurrentSite, Mount, PathParams};
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
@@ -29,9 +24,9 @@ const FINGERPRINT_LEN: usize = 12;
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 const REVALIDATE: HeaderValue = HeaderValue::from_static("public, no-cache");
 
-struct Asset {
-    contents: &'static [u8],
-    content_type: HeaderValue,
+pub struct Asset {
+    pub contents: &'static [u8],
+    pub content_type: HeaderValue,
     /// `/static/style.<hash>.css`, relative to the mount.
     path: String,
     fingerprint: String,
@@ -84,29 +79,8 @@ pub fn path(name: &str) -> &'static str {
     }
 }
 
-/// `GET /static/{*path}`. Lookups are exact matches against the embedded
-/// tree, so `..` or encoded tricks can only ever miss.
-pub async fn serve(
-    mount: Mount,
-    site: CurrentSite,
-    prefs: LangPrefs,
-    PathParams(path): PathParams<String>,
-) -> Result<Response, AppError> {
-    let Some((asset, cache)) = lookup(&path) else {
-        return Err(crate::pages::fallback(mount, site, prefs).await);
-    };
-    Ok((
-        [
-            (CONTENT_TYPE, asset.content_type.clone()),
-            (CACHE_CONTROL, cache),
-        ],
-        asset.contents,
-    )
-        .into_response())
-}
-
 /// The file a request path names, and how long it may be kept.
-fn lookup(path: &str) -> Option<(&'static Asset, HeaderValue)> {
+pub fn lookup(path: &str) -> Option<(&'static Asset, HeaderValue)> {
     if let Some(asset) = ASSETS.get(path) {
         return Some((asset, REVALIDATE));
     }

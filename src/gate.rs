@@ -32,9 +32,10 @@ use lol_html::html_content::ContentType;
 use lol_html::{RewriteStrSettings, element, end, end_tag};
 use tower::{Layer, Service};
 
-use crate::consent::{Consent, CookieScope, domain_for};
+use crate::consent::Consent;
 use crate::content::{LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId, Site};
-use crate::proxy::{RequestFacts, request_host};
+use crate::proxy::RequestFacts;
+use crate::visit::Visit;
 
 /// Bodies larger than this are passed on unchanged (and logged).
 pub const MAX_GATED_BODY: usize = 4 * 1024 * 1024;
@@ -297,37 +298,30 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let host = request_host(request.headers(), request.uri());
-        let site = self.layer.library.current().site_for_host(host).clone();
-        let consent = Consent::read(request.headers(), &site);
-        let in_cookie_domain = domain_for(site.cookie_domain.as_deref(), host).is_some();
+        // Inside the policy router the visit is resolved already; an
+        // operator's app may not resolve one.
+        let visit = match request.extensions().get::<Visit>() {
+            Some(visit) => visit.clone(),
+            None => Visit::resolve(
+                request.headers(),
+                request.uri(),
+                request.extensions().get::<RequestFacts>(),
+                &self.layer.library,
+                &self.layer.base_path,
+            ),
+        };
         // HEAD is gated as GET, then sent without its body, so that its
         // headers (the length above all) are those of the page as gated.
         let head_request = request.method() == Method::HEAD;
         if head_request {
             *request.method_mut() = Method::GET;
         }
-        let facts = request
-            .extensions()
-            .get::<RequestFacts>()
-            .cloned()
-            .unwrap_or_default();
-        let base_path: Arc<str> = match facts.prefix.as_deref() {
-            Some(prefix) if !prefix.is_empty() => {
-                Arc::from(format!("{prefix}{}", self.layer.base_path))
-            }
-            _ => self.layer.base_path.clone(),
-        };
-        let visit = Visit {
-            https: facts.https,
-            in_cookie_domain,
-        };
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let response = inner.call(request).await?;
-            let gated = gate(response, &site, &consent, &base_path, visit).await;
+            let gated = gate(response, &visit).await;
             Ok(if head_request {
                 crate::normalize::without_body(gated).await
             } else {
@@ -337,21 +331,8 @@ where
     }
 }
 
-/// What the gate needs to know about the request once the response is in.
-#[derive(Clone, Copy)]
-struct Visit {
-    https: bool,
-    /// The host lies inside the site's `cookie_domain` (see [`CookieScope::for_host`]).
-    in_cookie_domain: bool,
-}
-
-async fn gate(
-    mut response: Response<Body>,
-    site: &Site,
-    consent: &Consent,
-    base_path: &str,
-    visit: Visit,
-) -> Response<Body> {
+async fn gate(mut response: Response<Body>, visit: &Visit) -> Response<Body> {
+    let (site, consent) = (&*visit.site, &visit.consent);
     if response.extensions().get::<Gated>().is_some() || !is_html(&response) {
         return response;
     }
@@ -361,7 +342,7 @@ async fn gate(
         .insert(AllowedOrigins::for_visitor(site, consent));
     let headers = response.headers_mut();
     headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
-    refresh_opt_outs(headers, site, consent, visit);
+    refresh_opt_outs(headers, visit);
     let status = response.status();
     let encoded = response
         .headers()
@@ -390,7 +371,7 @@ async fn gate(
             return Response::from_parts(parts, original);
         }
     };
-    let injection = Injection::for_visitor(site, consent, base_path);
+    let injection = Injection::for_visitor(site, consent, &visit.base);
     let spliced = parts
         .extensions
         .get::<KnownLayout>()
@@ -422,21 +403,10 @@ fn is_html(response: &Response<Body>) -> bool {
 }
 
 /// Re-sets each opt-out cookie the visitor sent, for another 400 days.
-fn refresh_opt_outs(
-    headers: &mut axum::http::HeaderMap,
-    site: &Site,
-    consent: &Consent,
-    visit: Visit,
-) {
-    let scope = CookieScope {
-        domain: site
-            .cookie_domain
-            .as_deref()
-            .filter(|_| visit.in_cookie_domain),
-        secure: visit.https,
-    };
-    for id in consent.opt_out_cookies() {
-        if let Some(service) = site.services.get(id)
+fn refresh_opt_outs(headers: &mut axum::http::HeaderMap, visit: &Visit) {
+    let scope = visit.cookie_scope();
+    for id in visit.consent.opt_out_cookies() {
+        if let Some(service) = visit.site.services.get(id)
             && let Ok(value) = HeaderValue::from_str(&scope.opt_out(service).to_string())
         {
             headers.append(SET_COOKIE, value);

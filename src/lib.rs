@@ -1,34 +1,57 @@
 //! privacy-pages: serves a site's privacy policies, rendered from Markdown,
 //! and makes the opt-out links in them work.
 //!
-//! Data flows one way: [`content`] loads and renders every policy once at
-//! start-up into an immutable [`content::Library`]; a request is matched to a
-//! site and language by extractors in [`pages`], which fill an askama template
-//! around the chosen document. [`server::router`] assembles routes and layers;
-//! [`server::serve`] accepts connections and watches each ([`connections`]).
+//! Data flows one way, and so do the imports: a module uses only modules
+//! listed before it here (checked by `tests/http/architecture.rs`).
+//!
+//! ```text
+//! lang weighted body          words the rest shares: languages, weighted lists, bounded bodies
+//! content                     files ─load+validate─▶ Library (immutable; no HTTP in it)
+//! assets                      the bundled static files and their fingerprinted paths
+//! consent negotiate proxy     what a request says: opt-out cookies and GPC,
+//! normalize                   Accept-Language, forwarded headers; one form per request
+//! visit                       ─▶ Visit: site, mount, scheme, languages, consent, resolved once
+//! gate                        service tags ─▶ HTML for this visitor (the public ScriptGateLayer)
+//! i18n                        the pages' own words (Fluent)
+//! web                         handlers ─▶ views (askama) ─▶ responses; AppError
+//! limits security revalidate  layers that finish a response: limits, headers,
+//! variants request_log        validators, the kept responses, the request log
+//! connections reload          connections watched; content reloaded
+//! config                      every setting ─▶ the structures above
+//! state                       AppState, from the configuration
+//! router                      routes and every layer, in one function
+//! server                      the accept loop
+//! cli                         the binary's commands
+//! ```
+//!
+//! The public API: [`router`] (to nest in an operator's axum app),
+//! [`gate::ScriptGateLayer`] (to gate an operator's own pages),
+//! [`AppState`], and [`content::load`].
 
 pub mod assets;
 mod body;
 pub mod config;
-pub mod connections;
+mod connections;
 pub mod consent;
 pub mod content;
-mod error;
 pub mod gate;
 mod i18n;
 pub mod lang;
 pub mod limits;
 pub mod negotiate;
 mod normalize;
-pub mod pages;
 pub mod proxy;
 pub mod reload;
-pub mod request_log;
+mod request_log;
 mod revalidate;
+mod router;
 pub mod security;
 pub mod server;
-pub mod variants;
+mod state;
+mod variants;
+mod visit;
+mod web;
 mod weighted;
 
-pub use pages::AppState;
-pub use server::{app, router};
+pub use router::{app, router};
+pub use state::AppState;

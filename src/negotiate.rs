@@ -12,12 +12,10 @@
 //!
 //! The list is parsed by [`crate::weighted`]; matching is `fluent-langneg`'s.
 
-use std::convert::Infallible;
 use std::sync::LazyLock;
 
-use axum::extract::FromRequestParts;
 use axum::http::header::ACCEPT_LANGUAGE;
-use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 use fluent_langneg::{LanguageIdentifier, NegotiationStrategy, negotiate_languages};
 
 use crate::lang::Lang;
@@ -166,7 +164,7 @@ impl LangPrefs {
     /// choice, the pick from every set of available languages with every
     /// default, and the preferred language with every default. Visitors with
     /// equal signatures are served alike, whatever their headers said, so
-    /// responses can be shared between them (see [`crate::variants`]).
+    /// responses can be shared between them (see the response cache).
     pub fn signature(&self) -> (Option<Lang>, Vec<Lang>) {
         let mut signature = Vec::with_capacity(8);
         let all = Lang::ALL;
@@ -266,15 +264,14 @@ fn is_language_range(range: &str) -> bool {
             .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for LangPrefs {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+impl LangPrefs {
+    /// Preferences from a request: its `Accept-Language` fields and `?lang=`.
+    pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Self {
         // Several Accept-Language fields are one list (RFC 9110 §5.3), read
         // up to the limit (see `within_limit`); a value that is not visible
         // ASCII reads as no preference.
         let mut joined = String::new();
-        for value in parts.headers.get_all(ACCEPT_LANGUAGE) {
+        for value in headers.get_all(ACCEPT_LANGUAGE) {
             let Ok(value) = value.to_str() else {
                 joined.clear();
                 break;
@@ -288,12 +285,12 @@ impl<S: Send + Sync> FromRequestParts<S> for LangPrefs {
             }
         }
         let mut prefs = LangPrefs::from_header(Some(joined.as_str()).filter(|j| !j.is_empty()));
-        prefs.explicit = parts.uri.query().and_then(|query| {
+        prefs.explicit = uri.query().and_then(|query| {
             form_urlencoded::parse(query.as_bytes())
                 .find(|(key, _)| key == "lang")
                 .and_then(|(_, value)| value.parse().ok())
         });
-        Ok(prefs)
+        prefs
     }
 }
 

@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::gate::AllowedOrigins;
-use crate::proxy::RequestFacts;
+use crate::visit::Visit;
 
 const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
@@ -129,8 +129,8 @@ pub async fn security_headers(
 ) -> Response {
     let https = request
         .extensions()
-        .get::<RequestFacts>()
-        .is_some_and(|facts| facts.https);
+        .get::<Visit>()
+        .is_some_and(|visit| visit.https);
     let mut response = next.run(request).await;
     let origins = response
         .extensions()

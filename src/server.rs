@@ -1,5 +1,5 @@
-//! The HTTP surface: every route and layer in one place, and serving on a
-//! listener until shutdown.
+//! Serving a router on a listener until shutdown: the accept loop, hyper's
+//! settings, and every connection watched ([`crate::connections`]).
 
 use std::future::Future;
 use std::io;
@@ -7,133 +7,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
-use axum::middleware;
-use axum::routing::{get, post};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::Service;
-use tower_http::compression::CompressionLayer;
-use tower_http::timeout::TimeoutLayer;
 
-use crate::assets;
 use crate::connections::Connections;
-use crate::consent;
-use crate::gate::ScriptGateLayer;
-use crate::limits::{ConnectionLimits, InFlight, MAX_REQUEST_BODY, MIN_HEADER_BYTES, shed};
-use crate::normalize::NormalizeLayer;
-use crate::pages::{self, AppState};
-use crate::proxy::ProxyLayer;
-use crate::request_log::log_request;
-use crate::revalidate::revalidate;
-use crate::security::security_headers;
-use crate::variants::serve_variant;
-
-/// The policy routes, gated, finished and kept, with URLs printed under
-/// `state.base_path` but routed at the root: what an operator's own app
-/// nests at that path (see `examples/embed`). [`app`] is the same with
-/// limits, mounted and wrapped for serving alone.
-pub fn router(state: AppState) -> Router {
-    finished(routes(&state), &state).with_state(state)
-}
-
-fn routes(state: &AppState) -> Router<AppState> {
-    let gate = ScriptGateLayer::new(state.library.clone(), state.base_path.clone());
-    Router::new()
-        .route("/", get(pages::index))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/static/{*path}", get(assets::serve))
-        .route("/.well-known/gpc.json", get(consent::gpc_json))
-        .route(
-            "/optout/{service}",
-            post(consent::opt_out).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
-        )
-        .route(
-            "/optin/{service}",
-            post(consent::opt_in).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
-        )
-        .route("/{policy}", get(pages::current_policy))
-        .route("/{policy}/versions", get(pages::versions))
-        .route("/{policy}/{version}", get(pages::policy_version))
-        .fallback(pages::fallback)
-        // The gate sees every HTML response the routes make, error pages
-        // included, before compression, and leaves the security headers (put
-        // on outside) the origins it let in; validators are computed on the
-        // bytes as sent.
-        .layer(gate)
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(revalidate))
-}
-
-/// `inner` with what every response gets on its way out, the security
-/// headers, and, outside them, the kept responses: a request answered from
-/// memory skips `inner` and everything in it, and gets the same bytes.
-fn finished(inner: Router<AppState>, state: &AppState) -> Router<AppState> {
-    inner
-        .layer(middleware::from_fn_with_state(
-            state.security.clone(),
-            security_headers,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.variants.clone(),
-            serve_variant,
-        ))
-        // Outermost: everything inside, the kept responses first, sees the
-        // request in its one form (HEAD as GET, one coding, one path).
-        .layer(NormalizeLayer)
-}
-
-/// The service as the binary runs it: the routes mounted at `base_path`,
-/// with the request limits, the request log and the reverse-proxy layer
-/// around it.
-pub fn app(state: AppState) -> Router {
-    let proxy = ProxyLayer::new(state.trusted_proxies.to_vec());
-    let limits = state.limits;
-    let mounted = if state.base_path.is_empty() {
-        routes(&state)
-    } else {
-        Router::new()
-            .nest(&state.base_path, routes(&state))
-            // Outside the mount: the same 404 page, not an empty one.
-            .fallback(pages::fallback)
-    };
-    // Each `layer` wraps the ones before it; a request meets them bottom-up:
-    // the proxy layer first, so that the request log (and everything inside)
-    // sees the client, host and scheme a trusted proxy stated; then the log,
-    // so that every request is logged, kept, shed or timed out; then the
-    // kept responses and the security headers (see `finished`), so that
-    // shed and timed-out answers carry them as well.
-    let limited = mounted
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ))
-        .layer(middleware::from_fn_with_state(InFlight::new(limits), shed));
-    finished(limited, &state)
-        .with_state(state)
-        .layer(middleware::from_fn(log_request))
-        .layer(proxy)
-}
-
-/// `GET /healthz`: the process is up and answering.
-async fn healthz() -> &'static str {
-    "ok\n"
-}
-
-/// `GET /readyz`: content is loaded and being served. (The process serves
-/// nothing before its content loads, and keeps the last good content.)
-async fn readyz(State(state): State<AppState>) -> String {
-    let library = state.library.current();
-    format!(
-        "ready: {} sites, content generation {}\n",
-        library.sites().len(),
-        state.library.generation()
-    )
-}
+use crate::limits::{ConnectionLimits, MIN_HEADER_BYTES};
 
 /// How [`serve`] treats connections.
 #[derive(Clone, Copy, Debug)]

@@ -26,19 +26,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::body::read_bounded;
-use crate::consent::{Consent, domain_for};
-use crate::content::LiveLibrary;
+use crate::consent::Consent;
 use crate::lang::Lang;
-use crate::negotiate::LangPrefs;
-use crate::proxy::{RequestFacts, request_host};
 use crate::revalidate::{self, REVALIDATE};
+use crate::visit::Visit;
 use headers::{HeaderMapExt, IfNoneMatch};
 
 /// Responses larger than this are not kept.
@@ -58,7 +56,8 @@ struct Key {
     /// Whether refreshed opt-out cookies carry the site's `Domain`: hosts
     /// of one site may differ in it (a name inside it, an address outside).
     in_cookie_domain: bool,
-    prefix: Option<Box<str>>,
+    /// The mount, which a proxy's prefix changes.
+    base: Arc<str>,
     languages: (Option<Lang>, Vec<Lang>),
     consent: Consent,
     /// The content coding the response has (`br`, `gzip`, or `""`).
@@ -84,7 +83,6 @@ impl Stored {
 /// The kept responses, shared by every clone of the app.
 #[derive(Clone)]
 pub struct VariantCache {
-    library: LiveLibrary,
     capacity: usize,
     entries: Arc<RwLock<Entries>>,
 }
@@ -107,9 +105,8 @@ impl std::fmt::Debug for VariantCache {
 
 impl VariantCache {
     /// A cache of at most `capacity` responses; 0 turns it off.
-    pub fn new(library: LiveLibrary, capacity: usize) -> Self {
+    pub fn new(capacity: usize) -> Self {
         VariantCache {
-            library,
             capacity,
             entries: Arc::default(),
         }
@@ -130,7 +127,7 @@ impl VariantCache {
     }
 
     /// The key for `parts`, or `None` if the response must be made afresh.
-    async fn key(&self, parts: &mut axum::http::request::Parts) -> Option<Key> {
+    fn key(&self, parts: &axum::http::request::Parts) -> Option<Key> {
         if self.capacity == 0 || parts.method != Method::GET || !cacheable_query(parts) {
             return None;
         }
@@ -141,28 +138,21 @@ impl VariantCache {
             Some(b"gzip") => "gzip",
             Some(_) => return None,
         };
-        // The generation first: content read after it is at least as new.
-        let generation = self.library.generation();
-        let library = self.library.current();
-        let host = request_host(&parts.headers, &parts.uri);
-        let site = library.site_for_host(host);
-        let in_cookie_domain = domain_for(site.cookie_domain.as_deref(), host).is_some();
-        let Ok(prefs) = LangPrefs::from_request_parts(parts, &()).await;
-        let facts = parts.extensions.get::<RequestFacts>();
+        let visit = parts.extensions.get::<Visit>()?;
         Some(Key {
-            generation,
-            site: Arc::as_ptr(site) as usize,
+            generation: visit.generation,
+            site: Arc::as_ptr(&visit.site) as usize,
             path_and_query: parts
                 .uri
                 .path_and_query()
                 .map(|pq| pq.as_str())
                 .unwrap_or("/")
                 .into(),
-            https: facts.is_some_and(|f| f.https),
-            in_cookie_domain,
-            prefix: facts.and_then(|f| f.prefix.as_deref()).map(Into::into),
-            languages: prefs.signature(),
-            consent: Consent::read(&parts.headers, site),
+            https: visit.https,
+            in_cookie_domain: visit.in_cookie_domain,
+            base: visit.base.clone(),
+            languages: visit.langs.signature(),
+            consent: visit.consent.clone(),
             coding,
         })
     }
@@ -227,8 +217,8 @@ pub async fn serve_variant(
     request: Request,
     next: Next,
 ) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let Some(key) = cache.key(&mut parts).await else {
+    let (parts, body) = request.into_parts();
+    let Some(key) = cache.key(&parts) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     if let Some(stored) = cache.get(&key) {
@@ -263,7 +253,8 @@ pub async fn serve_variant(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::{self, Source};
+    use crate::content::{self, LiveLibrary, Source};
+    use crate::visit::VisitLayer;
 
     fn key(n: u64, generation: u64) -> Key {
         Key {
@@ -272,7 +263,7 @@ mod tests {
             path_and_query: format!("/{n}").into(),
             https: false,
             in_cookie_domain: false,
-            prefix: None,
+            base: Arc::from(""),
             languages: (None, vec![]),
             consent: Consent::default(),
             coding: "",
@@ -302,7 +293,8 @@ mod tests {
         use tower::ServiceExt;
 
         let library = content::load(&Source::Embedded).expect("bundled content");
-        let cache = VariantCache::new(LiveLibrary::new(library), 16);
+        let library = LiveLibrary::new(library);
+        let cache = VariantCache::new(16);
         let rendered = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&rendered);
         let app = Router::new()
@@ -318,7 +310,8 @@ mod tests {
                 get(|| async { ([(CACHE_CONTROL, "public, no-cache")], "file") }),
             )
             .layer(axum::middleware::from_fn(revalidate::revalidate))
-            .layer(from_fn_with_state(cache.clone(), serve_variant));
+            .layer(from_fn_with_state(cache.clone(), serve_variant))
+            .layer(VisitLayer::new(library, Arc::from("")));
         let send = |path: &str, headers: &[(&str, &str)]| {
             let mut request = Request::get(path).header(axum::http::header::HOST, "octoprint.org");
             for (name, value) in headers {
@@ -365,8 +358,7 @@ mod tests {
 
     #[test]
     fn stays_within_capacity_and_generation() {
-        let library = content::load(&Source::Embedded).expect("bundled content");
-        let cache = VariantCache::new(LiveLibrary::new(library), 3);
+        let cache = VariantCache::new(3);
         for n in 0..10 {
             cache.insert(key(n, 1), stored());
             assert!(cache.len() <= 3);
@@ -381,8 +373,7 @@ mod tests {
     /// `Accept-Encoding` values) never hold more than the byte budget.
     #[test]
     fn stays_within_its_byte_budget() {
-        let library = content::load(&Source::Embedded).expect("bundled content");
-        let cache = VariantCache::new(LiveLibrary::new(library), 4096);
+        let cache = VariantCache::new(4096);
         for n in 0..200 {
             cache.insert(key(n, 1), sized(100 * 1024));
             assert!(

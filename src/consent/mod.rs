@@ -1,5 +1,6 @@
 //! Consent: which of a site's services a visitor has opted out of, the
-//! cookies that remember it, and the endpoints that set and clear them.
+//! cookies that remember it, and where a visitor returns after changing it.
+//! The endpoints that set and clear them are [`crate::web::optout`].
 //!
 //! The state is read, never stored: an opt-out is a cookie in the visitor's
 //! browser (`carbon-disable=true`, `ga-disable-<ID>=true`, the names legacy
@@ -13,7 +14,7 @@
 //! since a browser silently drops a cookie whose domain does not cover the
 //! host it came from.
 
-mod endpoints;
+pub mod return_to;
 
 use std::collections::BTreeSet;
 
@@ -21,7 +22,7 @@ use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use cookie::{Cookie, SameSite};
 
-pub use endpoints::{gpc_json, opt_in, opt_out, safe_return_to};
+pub use return_to::safe_return_to;
 
 use crate::content::{Service, ServiceId, Site};
 

@@ -12,20 +12,16 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 
 use axum::http::header::{ACCEPT, HOST, LOCATION, ORIGIN, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cookie::Cookie;
 use serde::Serialize;
 
-use super::CookieScope;
-use crate::content::{Service, Site};
-use crate::error::AppError;
-use crate::negotiate::LangPrefs;
-use crate::pages::{CurrentSite, Mount, PathParams};
-use crate::proxy::request_host;
-
-/// Longest `return_to` accepted; anything longer falls back to the policy page.
-const MAX_RETURN_TO: usize = 2048;
+use super::error::AppError;
+use super::extract::PathParams;
+use crate::consent::return_to::{safe_return_to, under_mount, with_confirmation};
+use crate::content::Site;
+use crate::visit::Visit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
@@ -83,31 +79,26 @@ impl From<&Cookie<'_>> for CookieJson {
 
 /// `POST /optout/{service}`: sets the service's opt-out cookie.
 pub async fn opt_out(
-    mount: Mount,
-    site: CurrentSite,
-    prefs: LangPrefs,
+    visit: Visit,
     PathParams(service): PathParams<String>,
     request: ChangeRequest,
 ) -> Result<Response, AppError> {
-    change(Action::OptOut, mount, site, prefs, &service, &request)
+    change(Action::OptOut, &visit, &service, &request)
 }
 
 /// `POST /optin/{service}`: clears it again, for requests from the site itself.
 pub async fn opt_in(
-    mount: Mount,
-    site: CurrentSite,
-    prefs: LangPrefs,
+    visit: Visit,
     PathParams(service): PathParams<String>,
     request: ChangeRequest,
 ) -> Result<Response, AppError> {
-    change(Action::OptIn, mount, site, prefs, &service, &request)
+    change(Action::OptIn, &visit, &service, &request)
 }
 
-/// What a change reads from its request beyond site, mount and language:
-/// the host (for the cookie's scope), the headers (origin, `Accept`) and
-/// the form. The body is read by [`crate::limits`] before this runs.
+/// What a change reads from its request beyond the [`Visit`]: the headers
+/// (origin, `Accept`) and the form. The body is read by [`crate::limits`]
+/// before this runs.
 pub struct ChangeRequest {
-    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 }
@@ -116,37 +107,32 @@ impl<S: Send + Sync> FromRequest<S> for ChangeRequest {
     type Rejection = <Bytes as FromRequest<S>>::Rejection;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (uri, headers) = (request.uri().clone(), request.headers().clone());
+        let headers = request.headers().clone();
         // `Bytes` applies the route's `DefaultBodyLimit`.
         let body = Bytes::from_request(request, state).await?;
-        Ok(ChangeRequest { uri, headers, body })
+        Ok(ChangeRequest { headers, body })
     }
 }
 
 fn change(
     action: Action,
-    mount: Mount,
-    CurrentSite(site): CurrentSite,
-    prefs: LangPrefs,
+    visit: &Visit,
     service: &str,
     request: &ChangeRequest,
 ) -> Result<Response, AppError> {
-    let ChangeRequest { uri, headers, body } = request;
+    let ChangeRequest { headers, body } = request;
+    let site = &visit.site;
     let service = service
         .parse()
         .ok()
         .and_then(|id| site.services.get(&id))
-        .ok_or_else(|| AppError::not_found(&mount, &site, &prefs))?;
+        .ok_or_else(|| AppError::not_found(visit))?;
     if action == Action::OptIn && !from_the_site_itself(headers) {
-        return Err(AppError::forbidden(&mount, &site, &prefs));
+        return Err(AppError::forbidden(visit));
     }
-    let scope = CookieScope::for_host(
-        site.cookie_domain.as_deref(),
-        request_host(headers, uri),
-        // The service speaks plain HTTP itself; HTTPS reaches it only through
-        // a proxy, and only a trusted proxy may say so.
-        mount.https,
-    );
+    // `Secure` only when a trusted proxy says the visitor came over HTTPS:
+    // the service speaks plain HTTP itself.
+    let scope = visit.cookie_scope();
     let cookies = match action {
         Action::OptOut => vec![scope.opt_out(service)],
         Action::OptIn => scope.clear_all(service),
@@ -161,9 +147,9 @@ fn change(
     } else {
         let return_to = form_value(body, "return_to")
             .and_then(|raw| safe_return_to(&raw))
-            .filter(|target| under_mount(target, &mount.base))
-            .unwrap_or_else(|| fallback_page(&mount, &site));
-        let location = with_confirmation(&return_to, action, service);
+            .filter(|target| under_mount(target, &visit.base))
+            .unwrap_or_else(|| fallback_page(&visit.base, site));
+        let location = with_confirmation(&return_to, action.confirmation_param(), &service.id);
         let mut response = StatusCode::SEE_OTHER.into_response();
         if let Ok(value) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(LOCATION, value);
@@ -223,73 +209,12 @@ fn form_value(body: &[u8], name: &str) -> Option<String> {
 
 /// Where a form post returns to when it names no safe page: the privacy
 /// policy if the site has one, else its list of policies.
-fn fallback_page(mount: &Mount, site: &Site) -> String {
-    let base = &mount.base;
+fn fallback_page(base: &str, site: &Site) -> String {
     if site.policies.contains_key("privacy") {
         format!("{base}/privacy")
     } else {
         format!("{base}/")
     }
-}
-
-/// `return_to` only if it is a path on this site: resolved the way a browser
-/// resolves a `Location`, it must stay on the same origin. Schemes,
-/// `//host`, `/\host`, control characters and their encoded forms are refused.
-pub fn safe_return_to(raw: &str) -> Option<String> {
-    if raw.len() > MAX_RETURN_TO
-        || !raw.starts_with('/')
-        || raw.starts_with("//")
-        || raw.contains('\\')
-        || raw.chars().any(char::is_control)
-    {
-        return None;
-    }
-    let origin = url::Url::parse("http://privacy-pages.invalid/").ok()?;
-    let resolved = origin.join(raw).ok()?;
-    if resolved.origin() != origin.origin() || resolved.path().starts_with("//") {
-        return None;
-    }
-    let decoded: String = percent_decode(resolved.path());
-    if decoded.starts_with("//") || decoded.contains('\\') || decoded.chars().any(char::is_control)
-    {
-        return None;
-    }
-    let mut target = resolved.path().to_owned();
-    if let Some(query) = resolved.query() {
-        target.push('?');
-        target.push_str(query);
-    }
-    Some(target)
-}
-
-/// Whether `target` (a path from [`safe_return_to`]) is one of the
-/// service's own pages: at or below `base`, where it is mounted.
-fn under_mount(target: &str, base: &str) -> bool {
-    base.is_empty()
-        || target
-            .strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
-}
-
-fn percent_decode(path: &str) -> String {
-    form_urlencoded::parse(format!("p={}", path.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
-}
-
-/// `return_to` plus `optout=<id>` (or `optin=`), which the page reads to
-/// confirm the change. Any earlier confirmation is dropped.
-fn with_confirmation(return_to: &str, action: Action, service: &Service) -> String {
-    let (path, query) = return_to.split_once('?').unwrap_or((return_to, ""));
-    let mut serializer = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if key != "optout" && key != "optin" {
-            serializer.append_pair(&key, &value);
-        }
-    }
-    serializer.append_pair(action.confirmation_param(), service.id.as_str());
-    format!("{path}?{}", serializer.finish())
 }
 
 /// The date this service's GPC support last changed, per the GPC spec's
@@ -310,88 +235,6 @@ pub async fn gpc_json() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn return_to_accepts_paths_on_this_site() {
-        for (raw, expected) in [
-            ("/privacy", "/privacy"),
-            ("/privacy?lang=de", "/privacy?lang=de"),
-            (
-                "/privacy/2018-05-22?lang=de#x",
-                "/privacy/2018-05-22?lang=de",
-            ),
-            ("/legal/privacy", "/legal/privacy"),
-            ("/a/../privacy", "/privacy"),
-            ("/", "/"),
-        ] {
-            assert_eq!(safe_return_to(raw).as_deref(), Some(expected), "{raw}");
-        }
-    }
-
-    #[test]
-    fn return_to_stays_under_the_mount() {
-        for (target, base, expected) in [
-            ("/privacy", "", true),
-            ("/admin/x", "", true),
-            ("/legal/privacy", "/legal", true),
-            ("/legal", "/legal", true),
-            ("/legal?lang=de", "/legal", true),
-            ("/admin/x", "/legal", false),
-            ("/legalese/x", "/legal", false),
-            ("/", "/legal", false),
-            ("/proxy/legal/privacy", "/proxy/legal", true),
-            ("/legal/privacy", "/proxy/legal", false),
-        ] {
-            assert_eq!(
-                under_mount(target, base),
-                expected,
-                "{target} under {base:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn return_to_refuses_everything_off_site() {
-        let payloads = [
-            "//evil.example/",
-            "//evil.example",
-            "///evil.example/",
-            "////evil.example",
-            "/\\evil.example",
-            "\\\\evil.example",
-            "\\/evil.example",
-            "/\\/evil.example",
-            "https://evil.example/",
-            "http:evil.example",
-            "javascript:alert(1)",
-            "JaVaScRiPt:alert(1)",
-            "data:text/html,<script>alert(1)</script>",
-            "evil.example",
-            "/%2F%2Fevil.example",
-            "/%2f/evil.example",
-            "/%5Cevil.example",
-            "/%5c%5cevil.example",
-            "/\t/evil.example",
-            "/\n/evil.example",
-            "/\r\nLocation: https://evil.example",
-            "/.//evil.example",
-            "/./%2F/evil.example",
-            " //evil.example",
-            "",
-            "?x=1",
-            "#frag",
-            "/%09/evil.example",
-            "/%0d%0aSet-Cookie:x=1",
-        ];
-        assert!(payloads.len() > 20);
-        for raw in payloads {
-            assert_eq!(safe_return_to(raw), None, "{raw:?}");
-        }
-        assert_eq!(
-            safe_return_to(&format!("/{}", "a".repeat(MAX_RETURN_TO))),
-            None
-        );
-    }
 
     #[test]
     fn origin_checks() {

@@ -4,14 +4,11 @@
 //! Start-up errors (bad content, bad configuration) are a different tier:
 //! they stop the process with `file:line: reason` and never reach here.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::content::Site;
-use crate::negotiate::LangPrefs;
-use crate::pages::{self, Mount, PageContext};
+use super::views::{self, PageContext};
+use crate::visit::Visit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -30,31 +27,41 @@ pub enum AppError {
         context: PageContext,
         source: askama::Error,
     },
+
+    /// 500 Internal Server Error without the site's frame: the route was
+    /// served without [`crate::visit::VisitLayer`], so there is no site to
+    /// draw it in. A wiring mistake, not a visitor's.
+    #[error("no Visit in the request")]
+    MissingVisit,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::NotFound(context) => {
-                pages::status_page(&context, StatusCode::NOT_FOUND).into_response()
+                views::status_page(&context, StatusCode::NOT_FOUND).into_response()
             }
             AppError::Forbidden(context) => {
-                pages::status_page(&context, StatusCode::FORBIDDEN).into_response()
+                views::status_page(&context, StatusCode::FORBIDDEN).into_response()
             }
             AppError::Render { context, source } => {
                 tracing::error!(error = %source, "failed to render a page");
-                pages::status_page(&context, StatusCode::INTERNAL_SERVER_ERROR).into_response()
+                views::status_page(&context, StatusCode::INTERNAL_SERVER_ERROR).into_response()
+            }
+            AppError::MissingVisit => {
+                tracing::error!("no Visit in the request: the route is served without VisitLayer");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         }
     }
 }
 
 impl AppError {
-    pub fn not_found(mount: &Mount, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
-        AppError::NotFound(PageContext::new(mount, site, prefs))
+    pub fn not_found(visit: &Visit) -> Self {
+        AppError::NotFound(PageContext::new(visit))
     }
 
-    pub fn forbidden(mount: &Mount, site: &Arc<Site>, prefs: &LangPrefs) -> Self {
-        AppError::Forbidden(PageContext::new(mount, site, prefs))
+    pub fn forbidden(visit: &Visit) -> Self {
+        AppError::Forbidden(PageContext::new(visit))
     }
 }

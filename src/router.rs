@@ -1,0 +1,150 @@
+//! Every route and every layer, in one place: [`router`] for an operator's
+//! own app to nest, [`app`] for the binary to serve.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::gate::ScriptGateLayer;
+use crate::limits::{InFlight, MAX_REQUEST_BODY, shed};
+use crate::normalize::NormalizeLayer;
+use crate::proxy::ProxyLayer;
+use crate::request_log::log_request;
+use crate::revalidate::revalidate;
+use crate::security::security_headers;
+use crate::state::AppState;
+use crate::variants::serve_variant;
+use crate::visit::VisitLayer;
+use crate::web::{optout, pages, static_files};
+
+/// The policy routes, resolved, gated, finished and kept, with URLs
+/// printed under `state.base_path` but routed at the root: what an
+/// operator's own app nests at that path (see `examples/embed`). The
+/// operator's app brings its own limits, logging and proxy handling.
+pub fn router(state: AppState) -> Router {
+    stack(state, Serving::Nested)
+}
+
+/// The service as the binary runs it: the routes mounted at `base_path`,
+/// with the request limits, the request log and the reverse-proxy layer.
+pub fn app(state: AppState) -> Router {
+    stack(state, Serving::Alone)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Serving {
+    /// Inside an operator's app, which nests it at `base_path`.
+    Nested,
+    /// On its own listener, mounted at `base_path` itself.
+    Alone,
+}
+
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/static/{*path}", get(static_files::serve))
+        .route("/.well-known/gpc.json", get(optout::gpc_json))
+        .route(
+            "/optout/{service}",
+            post(optout::opt_out).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
+        )
+        .route(
+            "/optin/{service}",
+            post(optout::opt_in).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
+        )
+        .route("/{policy}", get(pages::current_policy))
+        .route("/{policy}/versions", get(pages::versions))
+        .route("/{policy}/{version}", get(pages::policy_version))
+        .fallback(pages::fallback)
+}
+
+/// The routes and every layer around them. Each `layer` wraps what is
+/// above it, so a request meets them from the bottom of this function up,
+/// and a response from the top down:
+///
+/// - the proxy layer first, so that everything after it (the log included)
+///   sees the client, host and scheme a trusted proxy stated;
+/// - the request log, so that every request is logged, kept, shed or timed out;
+/// - normalisation: everything inside sees the request in its one form
+///   (HEAD as GET, one coding, one path);
+/// - the visit: site, mount, languages and consent, resolved once;
+/// - the kept responses: a request answered from memory skips everything
+///   inside, and gets the same bytes, finished;
+/// - the security headers, so that shed and timed-out answers carry them too;
+/// - load shedding and the request timeout, around the work;
+/// - validators (on the bytes as sent), compression, and, innermost, the
+///   script gate, which sees every HTML response the routes make, error
+///   pages included, before compression, and leaves the security headers
+///   the origins it let in.
+fn stack(state: AppState, serving: Serving) -> Router {
+    let alone = serving == Serving::Alone;
+    let mut app = if alone && !state.base_path.is_empty() {
+        Router::new()
+            .nest(&state.base_path, routes())
+            // Outside the mount: the same 404 page, not an empty one.
+            .fallback(pages::fallback)
+    } else {
+        routes()
+    };
+    app = app
+        .layer(ScriptGateLayer::new(
+            state.library.clone(),
+            state.base_path.clone(),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(revalidate));
+    if alone {
+        app = app
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                state.limits.request_timeout,
+            ))
+            .layer(middleware::from_fn_with_state(
+                InFlight::new(state.limits),
+                shed,
+            ));
+    }
+    let app = app
+        .layer(middleware::from_fn_with_state(
+            state.security.clone(),
+            security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.variants.clone(),
+            serve_variant,
+        ))
+        .layer(VisitLayer::new(
+            state.library.clone(),
+            state.base_path.clone(),
+        ))
+        .layer(NormalizeLayer);
+    if alone {
+        let proxy = ProxyLayer::new(state.trusted_proxies.to_vec());
+        app.with_state(state)
+            .layer(middleware::from_fn(log_request))
+            .layer(proxy)
+    } else {
+        app.with_state(state)
+    }
+}
+
+/// `GET /healthz`: the process is up and answering.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`: content is loaded and being served. (The process serves
+/// nothing before its content loads, and keeps the last good content.)
+async fn readyz(State(state): State<AppState>) -> String {
+    let (generation, library) = state.library.snapshot();
+    format!(
+        "ready: {} sites, content generation {generation}\n",
+        library.sites().len(),
+    )
+}

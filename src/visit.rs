@@ -1,0 +1,174 @@
+//! What a request means, worked out once: the site it is for, where the
+//! service is mounted for it, how the visitor reached it, the languages they
+//! read and the services they allow.
+//!
+//! [`VisitLayer`] resolves a [`Visit`] early, right after the request is
+//! normalised, and leaves it in the request's extensions. Everything after
+//! it reads that one value: the response cache's key, the handlers, the
+//! script gate and the security headers. Nobody parses `Host`, `Cookie` or
+//! `Accept-Language` a second time, so no two of them can disagree about a
+//! visitor.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Request, StatusCode, Uri};
+use tower::{Layer, Service};
+
+use crate::consent::{Consent, CookieScope, domain_for};
+use crate::content::{LiveLibrary, Site};
+use crate::lang::Lang;
+use crate::negotiate::LangPrefs;
+use crate::proxy::{RequestFacts, request_host};
+
+/// One request's facts, as every later step reads them.
+#[derive(Clone, Debug)]
+pub struct Visit {
+    /// The content generation `site` was taken from.
+    pub generation: u64,
+    /// Chosen by the host the browser named; the default site for an
+    /// unknown or missing one.
+    pub site: Arc<Site>,
+    /// Every URL the service prints starts with this: the prefix a trusted
+    /// proxy strips, then the configured base path. Empty at the root.
+    pub base: Arc<str>,
+    /// The visitor reached the site over HTTPS, as a trusted proxy says.
+    pub https: bool,
+    /// The host lies inside the site's `cookie_domain`, so cookies set for
+    /// this request may carry it (see [`CookieScope::for_host`]).
+    pub in_cookie_domain: bool,
+    pub langs: LangPrefs,
+    pub consent: Consent,
+}
+
+impl Visit {
+    /// The facts of a request to a service mounted at `base_path` (`""` at
+    /// the root), reading the library as it is now.
+    pub fn resolve(
+        headers: &HeaderMap,
+        uri: &Uri,
+        facts: Option<&RequestFacts>,
+        library: &LiveLibrary,
+        base_path: &str,
+    ) -> Self {
+        let (generation, library) = library.snapshot();
+        let host = request_host(headers, uri);
+        let site = library.site_for_host(host).clone();
+        let base = match facts.and_then(|f| f.prefix.as_deref()) {
+            Some(prefix) if !prefix.is_empty() => Arc::from(format!("{prefix}{base_path}")),
+            _ => Arc::from(base_path),
+        };
+        Visit {
+            generation,
+            in_cookie_domain: domain_for(site.cookie_domain.as_deref(), host).is_some(),
+            https: facts.is_some_and(|f| f.https),
+            base,
+            langs: LangPrefs::from_request(headers, uri),
+            consent: Consent::read(headers, &site),
+            site,
+        }
+    }
+
+    /// The language of pages that are not a document (lists, errors).
+    pub fn preferred_lang(&self) -> Lang {
+        self.langs.preferred(self.site.default_lang)
+    }
+
+    /// `https://host` or `http://host`, as the visitor sees the site.
+    pub fn origin(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.site.canonical_host())
+    }
+
+    /// How cookies set in answer to this request are scoped.
+    pub fn cookie_scope(&self) -> CookieScope<'_> {
+        CookieScope {
+            domain: self
+                .site
+                .cookie_domain
+                .as_deref()
+                .filter(|_| self.in_cookie_domain),
+            secure: self.https,
+        }
+    }
+}
+
+/// The visit, for handlers. It is always there behind [`VisitLayer`]; a
+/// route served without the layer is a wiring mistake, answered `500`.
+impl<S: Send + Sync> FromRequestParts<S> for Visit {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, StatusCode> {
+        parts.extensions.get::<Visit>().cloned().ok_or_else(|| {
+            tracing::error!("no Visit in the request: the route is served without VisitLayer");
+            StatusCode::INTERNAL_SERVER_ERROR
+        })
+    }
+}
+
+/// Resolves the [`Visit`] of every request passing through, for a service
+/// mounted at `base_path`. A visit already resolved outside (an operator's
+/// [`crate::gate::ScriptGateLayer`] around the nested router) is replaced:
+/// the layer nearest the routes knows their mount.
+#[derive(Clone)]
+pub struct VisitLayer {
+    library: LiveLibrary,
+    base_path: Arc<str>,
+}
+
+impl VisitLayer {
+    pub fn new(library: LiveLibrary, base_path: Arc<str>) -> Self {
+        VisitLayer { library, base_path }
+    }
+
+    /// The visit of a request with these parts.
+    pub fn resolve<B>(&self, request: &Request<B>) -> Visit {
+        Visit::resolve(
+            request.headers(),
+            request.uri(),
+            request.extensions().get::<RequestFacts>(),
+            &self.library,
+            &self.base_path,
+        )
+    }
+}
+
+impl<S> Layer<S> for VisitLayer {
+    type Service = ResolveVisit<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ResolveVisit {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`VisitLayer`] wraps around an inner one.
+#[derive(Clone)]
+pub struct ResolveVisit<S> {
+    inner: S,
+    layer: VisitLayer,
+}
+
+impl<S, B> Service<Request<B>> for ResolveVisit<S>
+where
+    S: Service<Request<B>, Error = Infallible>,
+{
+    type Response = S::Response;
+    type Error = Infallible;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let visit = self.layer.resolve(&request);
+        request.extensions_mut().insert(visit);
+        self.inner.call(request)
+    }
+}

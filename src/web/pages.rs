@@ -1,0 +1,293 @@
+//! The policy pages: which document a request asks for, in which
+//! language, and what its page shows this visitor.
+//!
+//! Language: a page is served in the best language its document exists in
+//! for this visitor ([`crate::negotiate::LangPrefs`]). When that is not the
+//! language the visitor prefers, the page says so in the visitor's language
+//! and links the most recent version that does exist in it.
+
+use time::Date;
+use time::macros::format_description;
+
+use super::error::AppError;
+use super::extract::{PageRequest, PathParams};
+use super::views::{
+    Chrome, Confirmation, ConsentForm, ControlView, DateLabel, IndexPage, LanguageEntry, Page,
+    PageContext, Part, PolicyEntry, PolicyPage, TranslationLink, TranslationNotice, Urls,
+    VersionEntry, VersionsPage, render,
+};
+use crate::consent::{Consent, ServiceState};
+use crate::content::{Document, OptOutControl, Policy, Segment, ServiceId, Site, Version};
+use crate::i18n::Tr;
+use crate::lang::Lang;
+use crate::visit::Visit;
+
+/// The translation of `version` this visitor reads.
+fn pick<'a>(version: &'a Version, visit: &Visit) -> &'a Document {
+    version.translation(
+        visit
+            .langs
+            .choose(&version.language_list(), visit.site.default_lang),
+    )
+}
+
+/// `GET /`: the site's policies.
+pub async fn index(visit: Visit) -> Result<Page, AppError> {
+    let site = &visit.site;
+    let context = PageContext::new(&visit);
+    let lang = context.lang;
+    let urls = Urls::new(&visit);
+    let policies = site
+        .policies
+        .values()
+        .map(|policy| {
+            let doc = pick(&policy.current, &visit);
+            PolicyEntry {
+                href: urls.with_choice(urls.policy(&policy.slug)),
+                title: &doc.title,
+                lang: doc.lang,
+                last_updated: DateLabel::of(doc.last_updated, lang),
+            }
+        })
+        .collect();
+    render(
+        &IndexPage {
+            chrome: Chrome::new(&context),
+            policies,
+        },
+        &context,
+    )
+}
+
+/// `GET /{policy}`: the current version.
+pub async fn current_policy(
+    visit: Visit,
+    PathParams(slug): PathParams<String>,
+    request: PageRequest,
+) -> Result<Page, AppError> {
+    let policy = find_policy(&visit, &slug)?;
+    policy_page(&visit, policy, &policy.current, &request)
+}
+
+/// `GET /{policy}/{version}`: a version by its date (`2018-05-22`).
+pub async fn policy_version(
+    visit: Visit,
+    PathParams((slug, version)): PathParams<(String, String)>,
+    request: PageRequest,
+) -> Result<Page, AppError> {
+    let policy = find_policy(&visit, &slug)?;
+    let version = Date::parse(&version, format_description!("[year]-[month]-[day]"))
+        .ok()
+        .and_then(|date| policy.version(date))
+        .ok_or_else(|| AppError::not_found(&visit))?;
+    policy_page(&visit, policy, version, &request)
+}
+
+/// `GET /{policy}/versions`: every version, newest first.
+pub async fn versions(
+    visit: Visit,
+    PathParams(slug): PathParams<String>,
+) -> Result<Page, AppError> {
+    let policy = find_policy(&visit, &slug)?;
+    let context = PageContext::new(&visit);
+    let lang = context.lang;
+    let urls = Urls::new(&visit);
+    let versions = policy
+        .versions()
+        .map(|version| {
+            let current = std::ptr::eq(version, &policy.current);
+            VersionEntry {
+                href: urls.version(&policy.slug, version, current),
+                date: version.date.map(|d| DateLabel::new(d, lang)),
+                current,
+                languages: version
+                    .languages()
+                    .map(|code| LanguageEntry {
+                        code,
+                        name: Tr::language_name(code),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    render(
+        &VersionsPage {
+            chrome: Chrome::new(&context),
+            title: &pick(&policy.current, &visit).title,
+            current_href: urls.with_choice(urls.policy(&policy.slug)),
+            versions,
+        },
+        &context,
+    )
+}
+
+/// Any other path.
+pub async fn fallback(visit: Visit) -> AppError {
+    AppError::not_found(&visit)
+}
+
+fn find_policy<'a>(visit: &'a Visit, slug: &str) -> Result<&'a Policy, AppError> {
+    visit
+        .site
+        .policies
+        .get(slug)
+        .ok_or_else(|| AppError::not_found(visit))
+}
+
+/// The document's segments as this visitor sees them.
+fn parts<'a>(segments: &'a [Segment], site: &Site, consent: &Consent, tr: Tr) -> Vec<Part<'a>> {
+    segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Html(html) => Part::Html(html),
+            Segment::OptOut(control) => Part::Control(control_view(control, site, consent, tr)),
+        })
+        .collect()
+}
+
+/// How pages name a service: its `name`, or its id if the site lacks it.
+fn service_name<'s>(site: &'s Site, id: &'s ServiceId) -> &'s str {
+    site.services
+        .get(id)
+        .map_or(id.as_str(), |s| s.name.as_str())
+}
+
+fn control_view<'a>(
+    control: &'a OptOutControl,
+    site: &Site,
+    consent: &Consent,
+    tr: Tr,
+) -> ControlView<'a> {
+    let name = service_name(site, &control.service);
+    let state = consent.state(&control.service);
+    let message = if state == ServiceState::Blocked {
+        "consent-blocked"
+    } else {
+        "consent-disabled"
+    };
+    ControlView {
+        service: &control.service,
+        label_html: &control.label_html,
+        allowed: state == ServiceState::Allowed,
+        can_enable: state != ServiceState::Blocked,
+        disabled_text: tr.with(&[("service", name)], message),
+    }
+}
+
+fn policy_page(
+    visit: &Visit,
+    policy: &Policy,
+    version: &Version,
+    request: &PageRequest,
+) -> Result<Page, AppError> {
+    let site = &visit.site;
+    let consent = &visit.consent;
+    let doc = pick(version, visit);
+    let tr = Tr(doc.lang);
+    let mut services: Vec<&ServiceId> = doc.opt_outs().map(|c| &c.service).collect();
+    services.sort();
+    services.dedup();
+    let consent_forms = services
+        .into_iter()
+        .flat_map(|service| {
+            let name = service_name(site, service);
+            [
+                ("optout", "consent-saved-optout", "consent-unsaved-optout"),
+                ("optin", "consent-saved-optin", "consent-unsaved-optin"),
+            ]
+            .map(|(action, saved, unsaved)| ConsentForm {
+                service,
+                action,
+                return_to: &request.return_to,
+                saved: tr.with(&[("service", name)], saved),
+                unsaved: tr.with(&[("service", name)], unsaved),
+            })
+        })
+        .collect();
+    let confirmation = request.confirmation.as_ref().and_then(|(opted_out, id)| {
+        let service = site.services.get(&id.parse::<ServiceId>().ok()?)?;
+        Some(Confirmation::new(
+            *opted_out,
+            consent.state(&service.id),
+            &service.name,
+            tr,
+        ))
+    });
+    let context = PageContext::in_lang(visit, doc.lang);
+    let urls = Urls::new(visit);
+    let current = std::ptr::eq(version, &policy.current);
+    let path = urls.version(&policy.slug, version, current);
+    let origin = visit.origin();
+    let translations = version
+        .languages()
+        .map(|lang| TranslationLink {
+            lang,
+            name: Tr::language_name(lang),
+            href: format!("{path}?lang={lang}"),
+            absolute: format!("{origin}{path}?lang={lang}"),
+            current: lang == doc.lang,
+        })
+        .collect();
+    let canonical_query = if doc.lang == site.default_lang {
+        String::new()
+    } else {
+        format!("?lang={}", doc.lang)
+    };
+    let preferred = visit.preferred_lang();
+    let translation_notice = (doc.lang != preferred)
+        .then(|| translation_notice(policy, version, doc.lang, preferred, &urls));
+    let page = PolicyPage {
+        chrome: Chrome::new(&context),
+        doc,
+        lead: parts(&doc.lead, site, consent, tr),
+        body: parts(&doc.body, site, consent, tr),
+        consent_forms,
+        confirmation,
+        canonical: format!("{origin}{path}{canonical_query}"),
+        translations,
+        default_alternate: format!("{origin}{path}"),
+        last_updated: DateLabel::of(doc.last_updated, doc.lang),
+        superseded_by: (!current).then(|| urls.with_choice(urls.policy(&policy.slug))),
+        translation_notice,
+        has_versions: !policy.archived.is_empty(),
+        versions_href: urls.with_choice(format!("{}/{}/versions", urls.base, policy.slug)),
+    };
+    render(&page, &context)
+}
+
+/// Tells a visitor who prefers `wanted` that this page is in `shown`, and
+/// points at the newest other version that exists in `wanted`, if any.
+fn translation_notice(
+    policy: &Policy,
+    version: &Version,
+    shown: Lang,
+    wanted: Lang,
+    urls: &Urls<'_>,
+) -> TranslationNotice {
+    let tr = Tr(wanted);
+    let text = tr.with(&[("shown", shown.code())], "translation-missing");
+    let other = policy
+        .versions()
+        .find(|v| !std::ptr::eq(*v, version) && v.translations.contains_key(&wanted));
+    let link = other.map(|other| {
+        let is_current = std::ptr::eq(other, &policy.current);
+        let href = format!(
+            "{}?lang={wanted}",
+            urls.version(&policy.slug, other, is_current)
+        );
+        let label = match (is_current, other.date) {
+            (true, _) => tr.get("translation-current"),
+            (false, Some(date)) => tr.with(
+                &[("date", DateLabel::new(date, wanted).label.as_str())],
+                "translation-archived",
+            ),
+            (false, None) => tr.get("translation-archived-undated"),
+        };
+        (href, label)
+    });
+    TranslationNotice {
+        lang: wanted,
+        text,
+        link,
+    }
+}
