@@ -6,6 +6,8 @@
 //! language the visitor prefers, the page says so in the visitor's language
 //! and links the most recent version that does exist in it.
 
+use askama::Template;
+use axum::http::StatusCode;
 use time::Date;
 use time::macros::format_description;
 
@@ -14,7 +16,7 @@ use super::extract::{PageRequest, PathParams};
 use super::views::{
     Chrome, Confirmation, ConsentForm, ControlView, DateLabel, IndexPage, LanguageEntry, Page,
     PageContext, Part, PolicyEntry, PolicyPage, TranslationLink, TranslationNotice, Urls,
-    VersionEntry, VersionsPage, render,
+    VersionEntry, VersionsPage,
 };
 use crate::consent::{Consent, ServiceState};
 use crate::content::{Document, OptOutControl, Policy, Segment, ServiceId, Site, Version};
@@ -289,5 +291,20 @@ fn translation_notice(
         lang: wanted,
         text,
         link,
+    }
+}
+
+/// A page from its template; a failure is a 500 in the same frame.
+fn render(template: &impl Template, context: &PageContext) -> Result<Page, AppError> {
+    match template.render() {
+        Ok(html) => Ok(Page {
+            status: StatusCode::OK,
+            lang: context.lang,
+            html,
+        }),
+        Err(source) => Err(AppError::Render {
+            context: context.clone(),
+            source,
+        }),
     }
 }

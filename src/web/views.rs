@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use super::error::AppError;
 use crate::assets;
 use crate::consent::ServiceState;
 use crate::content::{Document, ServiceId, Site, Version};
@@ -288,20 +287,6 @@ pub(crate) struct StatusPage<'a> {
     pub(crate) title_key: &'static str,
     pub(crate) text_key: &'static str,
     pub(crate) offer_index: bool,
-}
-
-pub(crate) fn render(template: &impl Template, context: &PageContext) -> Result<Page, AppError> {
-    match template.render() {
-        Ok(html) => Ok(Page {
-            status: StatusCode::OK,
-            lang: context.lang,
-            html,
-        }),
-        Err(source) => Err(AppError::Render {
-            context: context.clone(),
-            source,
-        }),
-    }
 }
 
 /// The page for an error status, in the visitor's language. If even that

@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one binary: the router driven with
 //! `oneshot`, the CLI as a process, and the server over a real socket.
 
+mod architecture;
 mod caching;
 mod cli;
 mod config;
