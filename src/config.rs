@@ -5,14 +5,14 @@
 //! command-line flags. Merged by figment; an unknown key or an invalid value
 //! stops start-up with a message naming the key and where it came from.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{ConnectionLimits, MIN_HEADER_BYTES, RequestLimits};
@@ -21,44 +21,112 @@ use crate::security::SecurityHeaders;
 /// The prefix of every environment variable the service reads.
 pub const ENV_PREFIX: &str = "PRIVACY_PAGES_";
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Address and port to listen on.
-    pub listen: SocketAddr,
-    /// A content folder to serve instead of the bundled one.
-    pub content: Option<PathBuf>,
-    /// Path prefix the service answers under (`/legal`), for proxies that
-    /// pass the prefix through. Proxies that strip it send `X-Forwarded-Prefix` instead.
-    pub base_path: String,
-    /// Peers whose forwarded headers (`Forwarded`, `X-Forwarded-*`) are believed.
-    /// A list, or one comma-separated string (as environment variables give it).
+/// Declares every setting once: its doc (the `--help` text too), its type,
+/// its default, and what the flag takes. From that one list come [`Config`]
+/// (merged from defaults, file, environment and flags), its `Default`, and
+/// [`Overrides`], the command-line flags (`--listen`, `--base-path`).
+///
+/// `name: Type = default;` for a setting that always has a value,
+/// `name: Type;` for one that may be absent (`Option<Type>` in [`Config`]).
+/// Either way its flag takes a `Type`.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])*
+        $(#[arg($($arg:tt)*)])?
+        $(#[serde($($serde:tt)*)])?
+        $name:ident : $ty:ty $(= $default:expr)?;
+    )*) => {
+        #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Config {
+            $(
+                $(#[doc = $doc])*
+                $(#[serde($($serde)*)])?
+                pub $name: settings!(@config $ty $(, $default)?),
+            )*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Config {
+                    $($name: settings!(@default $($default)?),)*
+                }
+            }
+        }
+
+        /// Settings given on the command line; `None` leaves the layers below in charge.
+        #[derive(Clone, Debug, Default, Serialize, clap::Args)]
+        pub struct Overrides {
+            $(
+                $(#[doc = $doc])*
+                #[arg(long $(, $($arg)*)?)]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $name: Option<$ty>,
+            )*
+        }
+    };
+    (@config $ty:ty, $default:expr) => { $ty };
+    (@config $ty:ty) => { Option<$ty> };
+    (@default $default:expr) => { $default };
+    (@default) => { None };
+}
+
+settings! {
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(value_name = "ADDR")]
+    listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
+    /// Serve this content folder instead of the bundled one.
+    #[arg(value_name = "DIR")]
+    content: PathBuf;
+    /// Path prefix to answer under, e.g. /legal, for proxies that pass the
+    /// prefix through (proxies that strip it send X-Forwarded-Prefix instead)
+    /// [default: none].
+    #[arg(value_name = "PATH")]
+    base_path: String = String::new();
+    /// Peers whose Forwarded/X-Forwarded-* headers are believed: CIDR
+    /// networks, comma-separated [default: 127.0.0.0/8,::1/128].
+    #[arg(value_name = "CIDR,...", value_delimiter = ',')]
     #[serde(deserialize_with = "cidr_list")]
-    pub trusted_proxies: Vec<IpNet>,
-    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
-    pub shutdown_grace_secs: u64,
-    /// `text` for people, `json` for log collectors.
-    pub log_format: LogFormat,
-    /// Reload the content folder whenever a file in it changes (for writing
-    /// policies; in production, send SIGHUP instead).
-    pub watch: bool,
-    /// Who may frame the pages: a CSP `frame-ancestors` source list.
-    pub frame_ancestors: String,
-    /// `Strict-Transport-Security: max-age=…` on HTTPS requests; 0 sends none.
-    pub hsts_max_age_secs: u64,
-    /// Request line and headers together, in bytes; more is answered `431`.
-    pub max_header_bytes: usize,
-    /// Seconds a client has to send a request's headers (and the longest a
-    /// kept-alive connection may idle).
-    pub header_read_timeout_secs: u64,
-    /// Seconds a request may take, body included; then `408`.
-    pub request_timeout_secs: u64,
-    /// Requests handled at once; beyond, `503` with `Retry-After`.
-    pub max_concurrent_requests: usize,
-    /// Connections open at once; at the bound an idle one is closed
-    /// (silent ones first, then ones that never completed a request).
-    /// Absent: the open-file limit (raised to its maximum) less 64.
-    pub max_connections: Option<usize>,
+    trusted_proxies: Vec<IpNet> = default_trusted_proxies();
+    /// Seconds in-flight requests get after SIGTERM/SIGINT [default: 10].
+    #[arg(value_name = "SECONDS")]
+    shutdown_grace_secs: u64 = 10;
+    /// `text` for people, `json` for log collectors [default: text].
+    #[arg(value_name = "FORMAT", value_parser = parse_log_format)]
+    log_format: LogFormat = LogFormat::Text;
+    /// Reload the content folder when a file in it changes, for writing
+    /// policies (in production send SIGHUP instead).
+    #[arg(num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    watch: bool = false;
+    /// Who may frame the pages: a CSP `frame-ancestors` source list
+    /// [default: 'self'].
+    #[arg(value_name = "SOURCES")]
+    frame_ancestors: String = "'self'".to_owned();
+    /// Send Strict-Transport-Security with this max-age on HTTPS requests;
+    /// 0 sends none [default: 0].
+    #[arg(value_name = "SECONDS")]
+    hsts_max_age_secs: u64 = 0;
+    /// Largest request head (request line and headers) in bytes; more gets
+    /// 431 [default: 16384, at least 8192].
+    #[arg(value_name = "BYTES")]
+    max_header_bytes: usize = ConnectionLimits::default().max_header_bytes;
+    /// Seconds a client has to send its request headers, and the longest an
+    /// idle kept-alive connection stays open [default: 10].
+    #[arg(value_name = "SECONDS")]
+    header_read_timeout_secs: u64 = ConnectionLimits::default().header_read_timeout.as_secs();
+    /// Seconds a request may take, body included, before it is answered 408
+    /// [default: 30].
+    #[arg(value_name = "SECONDS")]
+    request_timeout_secs: u64 = RequestLimits::default().request_timeout.as_secs();
+    /// Requests handled at once; beyond this they are refused with 503 and
+    /// Retry-After [default: 512].
+    #[arg(value_name = "N")]
+    max_concurrent_requests: usize = RequestLimits::default().max_concurrent_requests;
+    /// Connections open at once; at the bound an idle one (silent first, then
+    /// ones that never completed a request) is closed to make room
+    /// [default: the open-file limit, raised to its maximum, less 64].
+    #[arg(value_name = "N")]
+    max_connections: usize;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -66,6 +134,22 @@ pub struct Config {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, String> {
+    match value {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("`{other}` is not a log format (text, json)")),
+    }
+}
+
+/// Loopback: a proxy on the same machine (or in the same pod).
+fn default_trusted_proxies() -> Vec<IpNet> {
+    vec![
+        Ipv4Net::new_assert(Ipv4Addr::new(127, 0, 0, 0), 8).into(),
+        Ipv6Net::new_assert(Ipv6Addr::LOCALHOST, 128).into(),
+    ]
 }
 
 /// `["10.0.0.0/8", "::1/128"]` or `"10.0.0.0/8, ::1/128"`.
@@ -91,63 +175,6 @@ fn cidr_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Ip
             })
             .collect(),
     }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            content: None,
-            base_path: String::new(),
-            trusted_proxies: vec![
-                "127.0.0.0/8".parse().expect("valid CIDR"),
-                "::1/128".parse().expect("valid CIDR"),
-            ],
-            shutdown_grace_secs: 10,
-            log_format: LogFormat::Text,
-            watch: false,
-            frame_ancestors: "'self'".to_owned(),
-            hsts_max_age_secs: 0,
-            max_header_bytes: ConnectionLimits::default().max_header_bytes,
-            header_read_timeout_secs: ConnectionLimits::default().header_read_timeout.as_secs(),
-            request_timeout_secs: RequestLimits::default().request_timeout.as_secs(),
-            max_concurrent_requests: RequestLimits::default().max_concurrent_requests,
-            max_connections: None,
-        }
-    }
-}
-
-/// Settings given on the command line; `None` leaves the layers below in charge.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Overrides {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub listen: Option<SocketAddr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base_path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trusted_proxies: Option<Vec<IpNet>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shutdown_grace_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_format: Option<LogFormat>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub watch: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub frame_ancestors: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hsts_max_age_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_header_bytes: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub header_read_timeout_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_timeout_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_concurrent_requests: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_connections: Option<usize>,
 }
 
 impl Config {

@@ -30,6 +30,7 @@
 
 pub mod assets;
 mod body;
+pub mod cli;
 pub mod config;
 mod connections;
 pub mod consent;

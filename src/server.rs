@@ -187,3 +187,26 @@ async fn accept_error(err: io::Error, connections: &Connections) {
     tracing::error!(error = %err, "accept failed; retrying in 1 s");
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
+
+/// Resolves on SIGINT or SIGTERM: what [`serve`] waits for in the binary.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
