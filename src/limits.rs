@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use axum::body::{Body, HttpBody as _};
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, RETRY_AFTER};
-use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
 use tokio::sync::Semaphore;
+
+use crate::web::error::AppError;
 
 /// Hyper's floor for its read buffer: request heads can be limited to no less.
 pub const MIN_HEADER_BYTES: usize = 8 * 1024;
@@ -105,9 +105,6 @@ impl Default for RequestLimits {
     }
 }
 
-/// How long a shed client is asked to wait.
-const RETRY_AFTER_SECS: HeaderValue = HeaderValue::from_static("1");
-
 /// The largest request body read: opt-out forms carry one short field.
 pub const MAX_REQUEST_BODY: usize = 4 * 1024;
 
@@ -145,59 +142,47 @@ pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Nex
     // streams on each HTTP/2 connection) would shed every visitor's opt-out.
     let request = match received(request, in_flight.body_timeout).await {
         Ok(request) => request,
-        Err(status) => return status_text(status),
+        Err(error) => return error.into_response(),
     };
     let Ok(_permit) = Arc::clone(&in_flight.permits).try_acquire_owned() else {
-        tracing::warn!("overloaded: request shed");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (RETRY_AFTER, RETRY_AFTER_SECS),
-                (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            "The service is busy. Please try again in a moment.\n",
-        )
-            .into_response();
+        return AppError::Overloaded.into_response();
     };
     next.run(request).await
 }
 
 /// `request` with its body read into memory: at most [`MAX_REQUEST_BODY`]
 /// bytes (else `413`), within `timeout` (else `408`).
-async fn received(request: Request, timeout: Duration) -> Result<Request, StatusCode> {
+async fn received(request: Request, timeout: Duration) -> Result<Request, AppError> {
     if request.body().is_end_stream() {
         return Ok(request);
     }
     let (parts, body) = request.into_parts();
     let limited = http_body_util::Limited::new(body, MAX_REQUEST_BODY);
     match tokio::time::timeout(timeout, limited.collect()).await {
-        Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+        Err(_) => Err(AppError::RequestTimeout),
         Ok(Err(err)) if err.is::<http_body_util::LengthLimitError>() => {
-            Err(StatusCode::PAYLOAD_TOO_LARGE)
+            Err(AppError::PayloadTooLarge)
         }
-        Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
+        Ok(Err(_)) => Err(AppError::BadRequest),
         Ok(Ok(collected)) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
     }
 }
 
-fn status_text(status: StatusCode) -> Response {
-    let text = match status {
-        StatusCode::REQUEST_TIMEOUT => "The request took too long to arrive.\n",
-        StatusCode::PAYLOAD_TOO_LARGE => "The request is larger than this service accepts.\n",
-        _ => "The request could not be read.\n",
-    };
-    (
-        status,
-        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        text,
-    )
-        .into_response()
+/// The request timeout (`from_fn_with_state(request_timeout, time_limit)`):
+/// a request not answered within it is answered `408`.
+pub async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::RequestTimeout.into_response(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::Router;
+    use axum::http::StatusCode;
+    use axum::http::header::RETRY_AFTER;
     use axum::middleware::from_fn_with_state;
     use axum::routing::get;
     use tokio::sync::oneshot;

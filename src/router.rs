@@ -3,14 +3,12 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::gate::ScriptGateLayer;
-use crate::limits::{InFlight, MAX_REQUEST_BODY, shed};
+use crate::limits::{InFlight, MAX_REQUEST_BODY, shed, time_limit};
 use crate::normalize::NormalizeLayer;
 use crate::proxy::ProxyLayer;
 use crate::request_log::log_request;
@@ -62,6 +60,8 @@ fn routes() -> Router<AppState> {
         .route("/{policy}/versions", get(pages::versions))
         .route("/{policy}/{version}", get(pages::policy_version))
         .fallback(pages::fallback)
+        // After the routes: it applies to those already there.
+        .method_not_allowed_fallback(pages::method_not_allowed)
 }
 
 /// The routes and every layer around them. Each `layer` wraps what is
@@ -101,9 +101,9 @@ fn stack(state: AppState, serving: Serving) -> Router {
         .layer(middleware::from_fn(revalidate));
     if alone {
         app = app
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
+            .layer(middleware::from_fn_with_state(
                 state.limits.request_timeout,
+                time_limit,
             ))
             .layer(middleware::from_fn_with_state(
                 InFlight::new(state.limits),

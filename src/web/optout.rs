@@ -104,12 +104,18 @@ pub struct ChangeRequest {
 }
 
 impl<S: Send + Sync> FromRequest<S> for ChangeRequest {
-    type Rejection = <Bytes as FromRequest<S>>::Rejection;
+    type Rejection = AppError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
         let headers = request.headers().clone();
         // `Bytes` applies the route's `DefaultBodyLimit`.
-        let body = Bytes::from_request(request, state).await?;
+        let body =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                    _ => AppError::BadRequest,
+                })?;
         Ok(ChangeRequest { headers, body })
     }
 }

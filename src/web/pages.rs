@@ -128,6 +128,11 @@ pub async fn fallback(visit: Visit) -> AppError {
     AppError::not_found(&visit)
 }
 
+/// A path that exists, with a method it does not take.
+pub async fn method_not_allowed(visit: Visit) -> AppError {
+    AppError::method_not_allowed(&visit)
+}
+
 fn find_policy<'a>(visit: &'a Visit, slug: &str) -> Result<&'a Policy, AppError> {
     visit
         .site

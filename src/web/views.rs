@@ -295,6 +295,7 @@ pub fn status_page(context: &PageContext, status: StatusCode) -> Page {
     let (title_key, text_key) = match status {
         StatusCode::NOT_FOUND => ("not-found-title", "not-found-text"),
         StatusCode::FORBIDDEN => ("forbidden-title", "forbidden-text"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed-title", "method-not-allowed-text"),
         _ => ("error-title", "error-text"),
     };
     let html = StatusPage {

@@ -298,6 +298,16 @@ async fn bad_requests_get_the_right_status() {
     let huge = format!("return_to=/{}", "a".repeat(5000));
     let too_large = send(post("/optout/carbon", &huge, &[])).await;
     assert_eq!(too_large.status, 413);
+    // The router an operator nests has no limits layer: the form's own limit
+    // answers, the same way.
+    let nested = privacy_pages::router(privacy_pages::AppState::new(crate::support::bundled()));
+    let too_large = send_to(nested, post("/optout/carbon", &huge, &[])).await;
+    assert_eq!(too_large.status, 413);
+    assert_eq!(too_large.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        too_large.body,
+        "The request is larger than this service accepts.\n"
+    );
 }
 
 #[tokio::test]

@@ -275,6 +275,28 @@ async fn pages_only_answer_get_and_head() {
     )
     .await;
     assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET,HEAD"));
+    // The site's own page, in the visitor's language, like every other error.
+    assert!(
+        post.body.contains("<h1>Not possible here</h1>"),
+        "{}",
+        post.body
+    );
+    assert_well_formed(&post.body);
+    let german = send(
+        Request::delete("/privacy/versions")
+            .header("accept-language", "de")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(german.status, 405);
+    assert_eq!(german.header("content-language"), Some("de"));
+    assert!(
+        german.body.contains("<h1>Hier nicht möglich</h1>"),
+        "{}",
+        german.body
+    );
     let head = send(
         Request::head("/privacy")
             .body(Body::empty())
