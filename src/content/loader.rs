@@ -1,0 +1,480 @@
+//! The loader: every file of a content folder through the pipeline, every
+//! site checked as a whole, every problem collected.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use time::Date;
+use time::macros::format_description;
+
+use super::errors::{ContentError, ContentErrors, Problem, line_at};
+use super::liquid::Liquid;
+use super::model::{Document, Library, Policy, Site, Version};
+use super::site_config::{self, SiteConfig};
+use super::{Source, front_matter, html, markdown, source};
+use crate::lang::Lang;
+
+/// Policy slugs that would shadow the service's own routes.
+const RESERVED_SLUGS: [&str; 6] = [
+    "static",
+    "healthz",
+    "readyz",
+    "optout",
+    "optin",
+    "well-known",
+];
+
+#[derive(Default)]
+pub(super) struct Loader {
+    liquid: Liquid,
+    errors: Vec<ContentError>,
+    /// Each site's `site.toml` text, for naming lines in cross-site checks.
+    site_tomls: BTreeMap<String, String>,
+}
+
+/// What a policy file's path says about it.
+struct DocumentPath {
+    slug: String,
+    date: Option<Date>,
+    lang: Lang,
+}
+
+/// A site's documents grouped by policy, then version (None = current), then language.
+type Drafts = BTreeMap<String, BTreeMap<Option<Date>, BTreeMap<Lang, Document>>>;
+
+impl Loader {
+    pub(super) fn load(
+        mut self,
+        files: Vec<source::SourceFile>,
+        source: &Source,
+    ) -> Result<Library, ContentErrors> {
+        let mut by_site: BTreeMap<String, Vec<source::SourceFile>> = BTreeMap::new();
+        for file in files {
+            let mut components = file.relative.components();
+            // Files at the top level (README.md) document the folder; they are no site.
+            if let (Some(Component::Normal(site)), Some(_)) = (components.next(), components.next())
+            {
+                by_site
+                    .entry(site.to_string_lossy().into_owned())
+                    .or_default()
+                    .push(file);
+            }
+        }
+
+        let mut sites = Vec::new();
+        let mut defaults = Vec::new();
+        for (site_id, files) in by_site {
+            if let Some((site, is_default)) = self.load_site(&site_id, files, source) {
+                if is_default {
+                    defaults.push(sites.len());
+                }
+                sites.push(site);
+            }
+        }
+        let default_site = self.check_sites(&sites, &defaults, source);
+        match default_site {
+            Some(default_site) if self.errors.is_empty() => Ok(Library::new(sites, default_site)),
+            _ => Err(ContentErrors(self.errors)),
+        }
+    }
+
+    fn load_site(
+        &mut self,
+        site_id: &str,
+        files: Vec<source::SourceFile>,
+        source: &Source,
+    ) -> Option<(Site, bool)> {
+        let (config_files, documents): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| {
+            f.relative.components().count() == 2 && f.relative.ends_with("site.toml")
+        });
+        let config = match config_files.first() {
+            Some(file) => match site_config::parse(&file.text).inspect(|_| {
+                self.site_tomls
+                    .insert(site_id.to_owned(), file.text.clone());
+            }) {
+                Ok(config) => Some(config),
+                Err(problem) => {
+                    self.errors.push(problem.into_error(file));
+                    None
+                }
+            },
+            None => {
+                let folder = match source {
+                    Source::Dir(root) => root.join(site_id),
+                    Source::Embedded => Path::new("content").join(site_id),
+                };
+                self.errors.push(ContentError::file(
+                    &folder,
+                    "missing site.toml (every site folder needs one: name, hosts, default_language)",
+                ));
+                None
+            }
+        }?;
+
+        let mut drafts: Drafts = BTreeMap::new();
+        for file in &documents {
+            if let Some((path, document)) = self.load_document(file, &config) {
+                let translations = drafts
+                    .entry(path.slug)
+                    .or_default()
+                    .entry(path.date)
+                    .or_default();
+                translations.insert(path.lang, document);
+            }
+        }
+        let policies = self.assemble_policies(site_id, drafts, &documents);
+        if policies.is_empty() && self.errors.is_empty() {
+            let file = config_files
+                .first()
+                .map_or_else(PathBuf::new, |f| f.display.clone());
+            self.errors.push(ContentError::file(
+                &file,
+                "this site has no policies (expected files like `privacy.en.md` beside site.toml)",
+            ));
+        }
+        let site = Site {
+            id: site_id.to_owned(),
+            name: config.name,
+            hosts: config.hosts,
+            default_lang: config.default_lang,
+            services: config.services,
+            cookie_domain: config.cookie_domain,
+            policies,
+        };
+        Some((site, config.default))
+    }
+
+    fn load_document(
+        &mut self,
+        file: &source::SourceFile,
+        config: &SiteConfig,
+    ) -> Option<(DocumentPath, Document)> {
+        let path = match parse_document_path(&file.relative) {
+            Ok(path) => path,
+            Err(reason) => {
+                self.errors.push(ContentError::file(&file.display, reason));
+                return None;
+            }
+        };
+        match self.render_document(file, &path, config) {
+            Ok(document) => Some((path, document)),
+            Err(problem) => {
+                self.errors.push(problem.into_error(file));
+                None
+            }
+        }
+    }
+
+    /// The pipeline for one file: front matter → Liquid → Markdown → HTML.
+    fn render_document(
+        &self,
+        file: &source::SourceFile,
+        path: &DocumentPath,
+        config: &SiteConfig,
+    ) -> Result<Document, Problem> {
+        let split = front_matter::split(&file.text)?;
+        let front = front_matter::parse(&split)?;
+        let last_updated = match (path.date, front.lastupdate) {
+            (Some(date), Some(lastupdate)) if lastupdate.date() != date => {
+                return Err(Problem::at_snippet(
+                    "lastupdate",
+                    format!(
+                        "`lastupdate` {} does not match the version date {date} in the file name",
+                        lastupdate.date()
+                    ),
+                ));
+            }
+            (Some(date), None) => Some(date.midnight().assume_utc()),
+            (_, lastupdate) => lastupdate,
+        };
+
+        let mut page = ::liquid::Object::new();
+        for (key, value) in &front.extra {
+            let value = ::liquid::model::to_value(value).map_err(|err| {
+                Problem::at_snippet(key.as_str(), format!("front matter `{key}`: {err}"))
+            })?;
+            page.insert(key.clone().into(), value);
+        }
+        page.insert(
+            "title".into(),
+            ::liquid::model::Value::scalar(front.title.clone()),
+        );
+        page.insert("layout".into(), ::liquid::model::Value::scalar("page"));
+        page.insert(
+            "lang".into(),
+            ::liquid::model::Value::scalar(path.lang.code()),
+        );
+        if let Some(robots) = &front.robots {
+            page.insert(
+                "robots".into(),
+                ::liquid::model::Value::scalar(robots.clone()),
+            );
+        }
+        if let Some(lastupdate) = last_updated {
+            page.insert(
+                "lastupdate".into(),
+                ::liquid::model::Value::scalar(front_matter::jekyll_date(lastupdate)),
+            );
+        }
+        let globals = ::liquid::object!({
+            "page": page,
+            "site": { "name": config.name.clone() },
+        });
+
+        let body = self.liquid.render(split.body, split.body_line, &globals)?;
+        let rendered = markdown::render(&body, split.body_line)?;
+        let (lead, body) = html::split_lead(html::finish(&rendered.html)?);
+
+        let document = Document {
+            title: front.title,
+            lang: path.lang,
+            layout: front.layout,
+            robots: front.robots,
+            last_updated,
+            toc: rendered.toc,
+            lead,
+            body,
+            source: file.display.clone(),
+        };
+        if let Some(control) = document
+            .opt_outs()
+            .find(|c| !config.services.contains_key(&c.service))
+        {
+            return Err(Problem::at_snippet(
+                format!("{}Optout", control.service),
+                format!(
+                    "opt-out link for service `{}`, which site.toml does not declare (add `[services.{}]`)",
+                    control.service, control.service
+                ),
+            ));
+        }
+        Ok(document)
+    }
+
+    fn assemble_policies(
+        &mut self,
+        site_id: &str,
+        drafts: Drafts,
+        files: &[source::SourceFile],
+    ) -> BTreeMap<String, Policy> {
+        let mut policies = BTreeMap::new();
+        for (slug, mut versions) in drafts {
+            let first_file = |date: Option<Date>| {
+                files
+                    .iter()
+                    .find(|f| {
+                        parse_document_path(&f.relative)
+                            .is_ok_and(|p| p.slug == slug && p.date == date)
+                    })
+                    .map_or_else(|| PathBuf::from(site_id), |f| f.display.clone())
+            };
+            let Some(current) = versions.remove(&None) else {
+                let date = versions.keys().next().copied().flatten();
+                self.errors.push(ContentError::file(
+                    &first_file(date),
+                    format!(
+                        "archived versions of `{slug}` but no current version (`{slug}.<lang>.md`)"
+                    ),
+                ));
+                continue;
+            };
+            let dates: Vec<Option<Date>> = current
+                .values()
+                .map(|d| d.last_updated.map(|t| t.date()))
+                .collect();
+            if dates.windows(2).any(|pair| pair[0] != pair[1]) {
+                self.errors.push(ContentError::file(
+                    &first_file(None),
+                    format!("the translations of the current `{slug}` disagree on `lastupdate`; one version has one date"),
+                ));
+                continue;
+            }
+            let current_date = dates.first().copied().flatten();
+            let mut archived: Vec<Version> = versions
+                .into_iter()
+                .map(|(date, translations)| Version { date, translations })
+                .collect();
+            archived.reverse();
+            if let Some(stale) = archived
+                .iter()
+                .find(|v| current_date.is_none_or(|current| v.date >= Some(current)))
+            {
+                self.errors.push(ContentError::file(
+                    &first_file(stale.date),
+                    match current_date {
+                        Some(current) => format!(
+                            "archived version is not older than the current `{slug}` (lastupdate {current})"
+                        ),
+                        None => format!("the current `{slug}` needs a `lastupdate` when it has archived versions"),
+                    },
+                ));
+                continue;
+            }
+            let current = Version {
+                date: current_date,
+                translations: current,
+            };
+            policies.insert(
+                slug.clone(),
+                Policy {
+                    slug,
+                    current,
+                    archived,
+                },
+            );
+        }
+        policies
+    }
+
+    /// Exactly one default site and no host claimed twice.
+    fn check_sites(
+        &mut self,
+        sites: &[Site],
+        defaults: &[usize],
+        source: &Source,
+    ) -> Option<usize> {
+        let root = match source {
+            Source::Dir(root) => root.clone(),
+            Source::Embedded => PathBuf::from("content"),
+        };
+        let site_toml = |site: &Site| root.join(&site.id).join("site.toml");
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for site in sites {
+            for host in &site.hosts {
+                if let Some(other) = seen.insert(host, &site.id) {
+                    let quoted = format!("\"{host}\"");
+                    let line = self.site_tomls.get(&site.id).and_then(|text| {
+                        let offset = text.to_ascii_lowercase().find(&quoted)?;
+                        Some(line_at(text, offset))
+                    });
+                    self.errors.push(ContentError {
+                        file: site_toml(site),
+                        line,
+                        reason: format!("host `{host}` is already claimed by site `{other}`"),
+                    });
+                }
+            }
+        }
+        match (sites.len(), defaults) {
+            (0, _) if self.errors.is_empty() => {
+                self.errors.push(ContentError::file(
+                    &root,
+                    "no sites found (expected folders like `example.org/` holding site.toml and policies)",
+                ));
+                None
+            }
+            (0, _) => None,
+            (1, []) => Some(0),
+            (_, [one]) => Some(*one),
+            (_, []) => {
+                self.errors.push(ContentError::file(
+                    &root,
+                    "no site is the default: set `default = true` in one site.toml (it answers unknown hosts)",
+                ));
+                None
+            }
+            (_, [_, second, ..]) => {
+                self.errors.push(ContentError::file(
+                    &site_toml(&sites[*second]),
+                    "more than one site sets `default = true`",
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// `privacy.en.md` (current) or `privacy/2018-05-22.de.md` (archived), below a site folder.
+fn parse_document_path(relative: &Path) -> Result<DocumentPath, String> {
+    const EXPECTED: &str =
+        "expected `<policy>.<lang>.md` or `<policy>/<YYYY-MM-DD>.<lang>.md` in a site folder";
+    let parts: Vec<&str> = relative
+        .components()
+        .skip(1)
+        .map(|c| c.as_os_str().to_str().unwrap_or(""))
+        .collect();
+    let (dir, file) = match parts.as_slice() {
+        [file] => (None, *file),
+        [dir, file] => (Some(*dir), *file),
+        _ => return Err(format!("unexpected file: {EXPECTED}")),
+    };
+    let stem = file
+        .strip_suffix(".md")
+        .ok_or_else(|| format!("unexpected file: {EXPECTED}"))?;
+    let (name, lang) = stem
+        .rsplit_once('.')
+        .ok_or_else(|| format!("no language in the file name: {EXPECTED}"))?;
+    let lang: Lang = lang
+        .parse()
+        .map_err(|err| format!("{err} in the file name"))?;
+    let (slug, date) = match dir {
+        None => (name, None),
+        Some(dir) => {
+            let date = Date::parse(name, format_description!("[year]-[month]-[day]"))
+                .map_err(|_| format!("`{name}` is not a version date (YYYY-MM-DD): {EXPECTED}"))?;
+            (dir, Some(date))
+        }
+    };
+    let valid_slug = !slug.is_empty()
+        && slug.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid_slug {
+        return Err(format!(
+            "invalid policy name `{slug}`: use lowercase letters, digits and dashes"
+        ));
+    }
+    if RESERVED_SLUGS.contains(&slug) {
+        return Err(format!(
+            "policy name `{slug}` is reserved for the service's own URLs"
+        ));
+    }
+    Ok(DocumentPath {
+        slug: slug.to_owned(),
+        date,
+        lang,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_paths() {
+        for (path, expected) in [
+            (
+                "octoprint.org/privacy.en.md",
+                Ok(("privacy", None, Lang::En)),
+            ),
+            (
+                "octoprint.org/privacy/2018-05-22.de.md",
+                Ok(("privacy", Some("2018-05-22"), Lang::De)),
+            ),
+            ("x/imprint-2.de.md", Ok(("imprint-2", None, Lang::De))),
+            ("x/privacy.md", Err("no language")),
+            ("x/privacy.fr.md", Err("unknown language `fr`")),
+            ("x/privacy.en.txt", Err("unexpected file")),
+            ("x/privacy/latest.en.md", Err("not a version date")),
+            ("x/privacy/2018-02-30.en.md", Err("not a version date")),
+            ("x/a/b/c.en.md", Err("unexpected file")),
+            ("x/Privacy.en.md", Err("invalid policy name")),
+            ("x/static.en.md", Err("reserved")),
+        ] {
+            let parsed = parse_document_path(Path::new(path))
+                .map(|p| (p.slug, p.date.map(|d| d.to_string()), p.lang));
+            match (parsed, expected) {
+                (Ok((slug, date, lang)), Ok((e_slug, e_date, e_lang))) => {
+                    assert_eq!(
+                        (slug.as_str(), date.as_deref(), lang),
+                        (e_slug, e_date, e_lang),
+                        "{path}"
+                    );
+                }
+                (Err(reason), Err(needle)) => assert!(reason.contains(needle), "{path}: {reason}"),
+                (got, _) => panic!("{path}: unexpected {got:?}"),
+            }
+        }
+    }
+}
