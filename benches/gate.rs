@@ -2,6 +2,11 @@
 //! the pure rewrite alone, and a whole request with and without the layer,
 //! so the overhead can be read as a ratio within one run.
 
+#![allow(
+    clippy::expect_used,
+    reason = "benchmark: a failed setup step should stop the run"
+)]
+
 mod common;
 
 use std::hint::black_box;

@@ -3,6 +3,11 @@
 //! loaded once beforehand as at start-up. Content loading is measured
 //! separately: it happens once per process, not per request.
 
+#![allow(
+    clippy::expect_used,
+    reason = "benchmark: a failed setup step should stop the run"
+)]
+
 mod common;
 
 use std::hint::black_box;

@@ -4,6 +4,11 @@
 //! answered from the response cache and made afresh. Ratios within one run
 //! say what a kept response saves and what the header parsing costs of it.
 
+#![allow(
+    clippy::expect_used,
+    reason = "benchmark: a failed setup step should stop the run"
+)]
+
 mod common;
 
 use std::hint::black_box;

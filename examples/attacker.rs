@@ -9,6 +9,11 @@
 //!
 //! Loopback only: it refuses any other address.
 
+#![allow(
+    clippy::expect_used,
+    reason = "a load tool: a failed setup step should stop it"
+)]
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

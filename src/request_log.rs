@@ -6,8 +6,8 @@
 //! IPv6 /48), never its address. Cookies are never read here.
 //!
 //! One event, not a span with an event inside (what tower-http's
-//! `TraceLayer` does): the span cost a sixth of a kept page's whole
-//! request, measured. A `request` span with the same fields still wraps
+//! `TraceLayer` does): the span is a large part of a kept page's cost (see
+//! BENCHMARKS.md). A `request` span with the same fields still wraps
 //! the request at `debug` level, so that with `RUST_LOG=debug` what is
 //! logged while a request is handled says which request it was.
 

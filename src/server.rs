@@ -106,7 +106,7 @@ pub async fn serve(
             continue;
         };
         // Without TCP_NODELAY a small response waits for the peer's delayed
-        // ACK (~40 ms) before its last segment goes out.
+        // ACK before its last segment goes out.
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::warn!(error = %err, "cannot set TCP_NODELAY");
         }

@@ -14,6 +14,10 @@ pub struct Liquid {
 }
 
 impl Liquid {
+    #[expect(
+        clippy::expect_used,
+        reason = "building fails only for a misconfigured partial source, and there is none"
+    )]
     pub fn new() -> Self {
         let parser = ParserBuilder::with_stdlib()
             .build()

@@ -145,6 +145,10 @@ impl Version {
     }
 
     /// The translation in `lang`, or else any (a version always has one).
+    #[expect(
+        clippy::expect_used,
+        reason = "the loader builds a version only from at least one document"
+    )]
     pub fn translation(&self, lang: Lang) -> &Document {
         self.translations
             .get(&lang)

@@ -1,6 +1,11 @@
 //! Integration tests, compiled as one binary: the router driven with
 //! `oneshot`, the CLI as a process, and the server over a real socket.
 
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failed expectation is a failed test"
+)]
+
 mod architecture;
 mod caching;
 mod cli;
