@@ -73,8 +73,9 @@ fn lang_bit(lang: Lang) -> u32 {
         .map_or(0, |i| 1 << i)
 }
 
-/// A visitor's language preferences, parsed once per request. An extractor
-/// that never rejects.
+/// A visitor's language preferences, parsed once per request (into the
+/// request's [`crate::visit::Visit`]). A header that cannot be read is no
+/// preference, never an error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LangPrefs {
     /// `?lang=`, when it names a language the service speaks.
