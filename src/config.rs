@@ -16,6 +16,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{ConnectionLimits, MIN_HEADER_BYTES, RequestLimits};
+use crate::proxy::path_prefix;
 use crate::security::SecurityHeaders;
 
 /// The prefix of every environment variable the service reads.
@@ -285,22 +286,12 @@ impl Config {
                 return Err(format!("`{key}`: must be at least 1"));
             }
         }
-        let base = self.base_path.trim_end_matches('/').to_owned();
-        let valid = base.is_empty()
-            || (base.starts_with('/')
-                && !base.contains("//")
-                && !base
-                    .split('/')
-                    .any(|segment| segment == ".." || segment == ".")
-                && base.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~')
-                }));
-        if !valid {
+        let Some(base) = path_prefix(&self.base_path) else {
             return Err(format!(
                 "`base_path`: `{}` is not a path prefix such as `/legal`",
                 self.base_path
             ));
-        }
+        };
         self.base_path = base;
         if let Err(reason) = self.security_headers() {
             return Err(format!("`frame_ancestors`: {reason}"));

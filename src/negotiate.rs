@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, Uri};
 use fluent_langneg::{LanguageIdentifier, NegotiationStrategy, negotiate_languages};
 
 use crate::lang::Lang;
-use crate::weighted::entries;
+use crate::weighted::{entries, header_list};
 
 /// Headers longer than this are treated as absent: no browser sends one, and
 /// parsing must stay cheap whatever a client sends.
@@ -268,24 +268,10 @@ fn is_language_range(range: &str) -> bool {
 impl LangPrefs {
     /// Preferences from a request: its `Accept-Language` fields and `?lang=`.
     pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Self {
-        // Several Accept-Language fields are one list (RFC 9110 §5.3), read
-        // up to the limit (see `within_limit`); a value that is not visible
-        // ASCII reads as no preference.
-        let mut joined = String::new();
-        for value in headers.get_all(ACCEPT_LANGUAGE) {
-            let Ok(value) = value.to_str() else {
-                joined.clear();
-                break;
-            };
-            if !joined.is_empty() {
-                joined.push(',');
-            }
-            joined.push_str(value);
-            if joined.len() > MAX_HEADER_LEN {
-                break;
-            }
-        }
-        let mut prefs = LangPrefs::from_header(Some(joined.as_str()).filter(|j| !j.is_empty()));
+        // Read up to the limit (see `within_limit`); a value that is not
+        // visible ASCII reads as no preference.
+        let joined = header_list(headers, ACCEPT_LANGUAGE.as_str(), MAX_HEADER_LEN);
+        let mut prefs = LangPrefs::from_header(joined.as_deref());
         prefs.explicit = uri.query().and_then(|query| {
             form_urlencoded::parse(query.as_bytes())
                 .find(|(key, _)| key == "lang")

@@ -92,7 +92,7 @@ impl RequestFacts {
             .find(|ip| !is_trusted(ip))
             .copied()
             .or(peer);
-        let prefix = last_value(headers, "x-forwarded-prefix").and_then(|p| valid_prefix(&p));
+        let prefix = last_value(headers, "x-forwarded-prefix").and_then(|p| path_prefix(&p));
         let facts = RequestFacts {
             client,
             https: proto.unwrap_or(false),
@@ -122,14 +122,13 @@ pub fn target_host(uri: &axum::http::Uri) -> Option<&str> {
     )
 }
 
-/// All fields of one header joined as one list, as RFC 9110 §5.3 reads them.
+/// Forwarded headers are read up to this many bytes: far more than any
+/// real chain of proxies writes.
+const MAX_FORWARDED_LEN: usize = 8 * 1024;
+
+/// A forwarded list header, all its fields as one list.
 fn header_list(headers: &HeaderMap, name: &str) -> Option<String> {
-    let values: Vec<&str> = headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    (!values.is_empty()).then(|| values.join(","))
+    crate::weighted::header_list(headers, name, MAX_FORWARDED_LEN)
 }
 
 /// The last element of a list header: the one the nearest proxy added.
@@ -157,7 +156,11 @@ fn parse_ip(value: &str) -> Option<IpAddr> {
 }
 
 /// `/legal` (a trailing slash dropped); nothing that could break out of a path.
-fn valid_prefix(prefix: &str) -> Option<String> {
+/// `prefix` as a path prefix (`/legal`, trailing slashes dropped; `""` for
+/// none), or `None` if it is not one: absolute, no `//`, no `.` or `..`
+/// segments, only unreserved characters. The same rule for the configured
+/// base path and a proxy's `X-Forwarded-Prefix`.
+pub fn path_prefix(prefix: &str) -> Option<String> {
     let prefix = prefix.trim_end_matches('/');
     let valid = prefix.starts_with('/')
         && !prefix.contains("//")

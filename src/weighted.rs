@@ -6,6 +6,28 @@
 //! and the crates that parse these headers read weights as floats, which
 //! admits `1e0` and turns `q=abc` into `q=0`, a refusal.
 
+use axum::http::HeaderMap;
+
+/// All fields of a list header (`Accept-Language`, `X-Forwarded-For`) as
+/// one list, as RFC 9110 §5.3 reads them, joined with commas; read no
+/// further once the joined text passes `max_len`. `None` when there are no
+/// fields, or when one is not visible ASCII: a list that cannot be read
+/// whole is not believed in part.
+pub fn header_list(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
+    let mut joined = String::new();
+    for value in headers.get_all(name) {
+        let value = value.to_str().ok()?;
+        if !joined.is_empty() {
+            joined.push(',');
+        }
+        joined.push_str(value);
+        if joined.len() > max_len {
+            break;
+        }
+    }
+    (!joined.is_empty()).then_some(joined)
+}
+
 /// RFC 9110 §5.6.3: optional white space is spaces and horizontal tabs.
 fn is_ows(c: char) -> bool {
     c == ' ' || c == '\t'
@@ -59,6 +81,31 @@ pub fn qvalue(text: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_fields_are_one_list() {
+        use axum::http::HeaderValue;
+        let mut headers = HeaderMap::new();
+        assert_eq!(header_list(&headers, "accept-language", 64), None);
+        headers.append("accept-language", HeaderValue::from_static("de"));
+        headers.append("accept-language", HeaderValue::from_static("en;q=0.5"));
+        assert_eq!(
+            header_list(&headers, "accept-language", 64).as_deref(),
+            Some("de,en;q=0.5")
+        );
+        // Past the limit: no further fields are read.
+        headers.append("accept-language", HeaderValue::from_static("fr"));
+        assert_eq!(
+            header_list(&headers, "accept-language", 4).as_deref(),
+            Some("de,en;q=0.5")
+        );
+        // One field that is not visible ASCII: not believed in part.
+        headers.append(
+            "accept-language",
+            HeaderValue::from_bytes(b"d\xe9").expect("obs-text is a valid value"),
+        );
+        assert_eq!(header_list(&headers, "accept-language", 64), None);
+    }
 
     #[test]
     fn qvalues_follow_the_grammar() {
