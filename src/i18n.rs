@@ -46,6 +46,13 @@ impl Tr {
         LOCALES.lookup_with_args(language_id(self.0), id, &args)
     }
 
+    /// A message about a number (`{ $count }`), plural rules applied.
+    pub fn count(&self, id: &str, count: usize) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
+            HashMap::from([(Cow::Borrowed("count"), FluentValue::from(count))]);
+        LOCALES.lookup_with_args(language_id(self.0), id, &args)
+    }
+
     /// The language's name in that language itself, for language switchers.
     pub fn language_name(lang: Lang) -> String {
         Tr(lang).get("language-name")

@@ -7,6 +7,7 @@
 //! ```text
 //! lang weighted body          words the rest shares: languages, weighted lists, bounded bodies
 //! content                     files ─load+validate─▶ Library (immutable; no HTTP in it)
+//! history                     two versions of a policy compared: sections and words
 //! assets                      the bundled static files and their fingerprinted paths
 //! consent negotiate proxy     what a request says: opt-out cookies and GPC,
 //! normalize                   Accept-Language, forwarded headers; one form per request
@@ -36,6 +37,7 @@ mod connections;
 pub mod consent;
 pub mod content;
 pub mod gate;
+pub mod history;
 mod i18n;
 pub mod lang;
 pub mod limits;

@@ -17,7 +17,7 @@ use crate::security::security_headers;
 use crate::state::AppState;
 use crate::variants::serve_variant;
 use crate::visit::VisitLayer;
-use crate::web::{optout, pages, static_files};
+use crate::web::{changes, optout, pages, static_files};
 
 /// The policy routes, resolved, gated, finished and kept, with URLs
 /// printed under `state.base_path` but routed at the root: what an
@@ -56,9 +56,12 @@ fn routes() -> Router<AppState> {
             "/optin/{service}",
             post(optout::opt_in).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
         )
+        .route("/feed.atom", get(changes::feed))
         .route("/{policy}", get(pages::current_policy))
         .route("/{policy}/versions", get(pages::versions))
+        .route("/{policy}/changes", get(changes::current))
         .route("/{policy}/{version}", get(pages::policy_version))
+        .route("/{policy}/{version}/changes", get(changes::version))
         .fallback(pages::fallback)
         // After the routes: it applies to those already there.
         .method_not_allowed_fallback(pages::method_not_allowed)

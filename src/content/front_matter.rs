@@ -1,6 +1,6 @@
 //! Jekyll-style YAML front matter: split off the body, then parsed into typed
-//! fields. Keys the service knows (`title`, `layout`, `robots`, `lastupdate`)
-//! are checked; any other key is kept for Liquid as `page.<key>`.
+//! fields. Keys the service knows (`title`, `layout`, `robots`, `lastupdate`,
+//! `changes`) are checked; any other key is kept for Liquid as `page.<key>`.
 
 use std::collections::BTreeMap;
 
@@ -57,6 +57,7 @@ struct RawFrontMatter {
     layout: Option<String>,
     robots: Option<String>,
     lastupdate: Option<String>,
+    changes: Option<Vec<String>>,
     #[serde(flatten)]
     extra: BTreeMap<String, serde_yaml_ng::Value>,
 }
@@ -68,6 +69,8 @@ pub struct FrontMatter {
     pub layout: Layout,
     pub robots: Option<String>,
     pub lastupdate: Option<OffsetDateTime>,
+    /// What this version changed, one short sentence each.
+    pub changes: Vec<String>,
     /// Every other key, for Liquid.
     pub extra: BTreeMap<String, serde_yaml_ng::Value>,
 }
@@ -130,11 +133,25 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Problem> {
         })
         .transpose()?;
 
+    let changes: Vec<String> = raw
+        .changes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|change| change.trim().to_owned())
+        .collect();
+    if changes.iter().any(String::is_empty) {
+        return Err(Problem::at_line(
+            key_line("changes"),
+            "`changes` has an empty entry: list one short sentence per change",
+        ));
+    }
+
     Ok(FrontMatter {
         title,
         layout,
         robots,
         lastupdate,
+        changes,
         extra: raw.extra,
     })
 }

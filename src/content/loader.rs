@@ -234,6 +234,8 @@ impl Loader {
             toc: rendered.toc,
             lead,
             body,
+            outline: rendered.outline,
+            changes: front.changes,
             source: file.display.clone(),
         };
         if let Some(control) = document

@@ -12,13 +12,15 @@ use pulldown_cmark::{
 use pulldown_cmark_escape::{escape_href, escape_html};
 
 use super::Problem;
-use super::model::TocEntry;
+use super::model::{Section, TocEntry};
 
-/// Markdown rendered to (not yet sanitised) HTML, with its table of contents.
+/// Markdown rendered to (not yet sanitised) HTML, with its table of
+/// contents and its text by section.
 #[derive(Debug)]
 pub struct Rendered {
     pub html: String,
     pub toc: Vec<TocEntry>,
+    pub outline: Vec<Section>,
 }
 
 /// Every parser option in one place, so the pipeline, tests and benches agree.
@@ -41,10 +43,11 @@ pub fn render(markdown: &str, body_line: usize) -> Result<Rendered, Problem> {
 
     let toc = assign_heading_ids(&mut events);
     let events = apply_link_attributes(events, &line_of)?;
+    let outline = super::outline::outline(&events);
 
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    Ok(Rendered { html, toc })
+    Ok(Rendered { html, toc, outline })
 }
 
 /// Gives every heading an id (its own `{#id}`, or a slug of its text, made

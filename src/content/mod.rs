@@ -21,6 +21,7 @@ mod live;
 mod loader;
 mod markdown;
 mod model;
+mod outline;
 mod site_config;
 mod source;
 
@@ -30,8 +31,8 @@ pub use errors::{ContentError, ContentErrors};
 pub use html::scriptable_markup;
 pub use live::LiveLibrary;
 pub use model::{
-    Document, Layout, Library, OptOutControl, Placement, Policy, ScriptSource, ScriptTag, Segment,
-    Service, ServiceId, ServiceKind, Site, TocEntry, Version, normalize_host,
+    Document, Layout, Library, OptOutControl, Placement, Policy, ScriptSource, ScriptTag, Section,
+    Segment, Service, ServiceId, ServiceKind, Site, TocEntry, Version, normalize_host,
 };
 pub use source::Source;
 

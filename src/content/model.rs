@@ -108,8 +108,23 @@ pub struct Document {
     /// show it above the table of contents, where a reader meets it first.
     pub lead: Vec<Segment>,
     pub body: Vec<Segment>,
+    /// The text by section, for comparing versions.
+    pub outline: Vec<Section>,
+    /// What this version changed, in short sentences (front matter `changes:`).
+    pub changes: Vec<String>,
     /// Where the document came from, for error messages and operators' logs.
     pub source: PathBuf,
+}
+
+/// A part of a document as plain text: the words under one heading.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Section {
+    /// The heading's anchor on the page; none for the text before the first heading.
+    pub id: Option<String>,
+    /// The heading's text; empty for the text before the first heading.
+    pub title: String,
+    /// Paragraphs, list items, table rows, in order, as plain text.
+    pub paragraphs: Vec<String>,
 }
 
 impl Document {
@@ -176,6 +191,18 @@ impl Policy {
     /// dated link to today's text keeps working after it is superseded).
     pub fn version(&self, date: Date) -> Option<&Version> {
         self.versions().find(|version| version.date == Some(date))
+    }
+
+    /// The version `version` replaced, if any.
+    pub fn previous(&self, version: &Version) -> Option<&Version> {
+        self.versions()
+            .skip_while(|v| !std::ptr::eq(*v, version))
+            .nth(1)
+    }
+
+    /// Whether `version` is the current one.
+    pub fn is_current(&self, version: &Version) -> bool {
+        std::ptr::eq(version, &self.current)
     }
 }
 

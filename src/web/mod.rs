@@ -6,6 +6,7 @@
 //! ([`extract`]), pick content, and hand it to [`views`]; every failure is
 //! an [`error::AppError`], turned into a response in one place.
 
+pub mod changes;
 pub mod error;
 pub mod extract;
 pub mod optout;

@@ -25,7 +25,7 @@ use crate::lang::Lang;
 use crate::visit::Visit;
 
 /// The translation of `version` this visitor reads.
-fn pick<'a>(version: &'a Version, visit: &Visit) -> &'a Document {
+pub(super) fn pick<'a>(version: &'a Version, visit: &Visit) -> &'a Document {
     version.translation(
         visit
             .langs
@@ -78,10 +78,7 @@ pub async fn policy_version(
     request: PageRequest,
 ) -> Result<Page, AppError> {
     let policy = find_policy(&visit, &slug)?;
-    let version = Date::parse(&version, format_description!("[year]-[month]-[day]"))
-        .ok()
-        .and_then(|date| policy.version(date))
-        .ok_or_else(|| AppError::not_found(&visit))?;
+    let version = find_version(&visit, policy, &version)?;
     policy_page(&visit, policy, version, &request)
 }
 
@@ -109,6 +106,10 @@ pub async fn versions(
                         name: Tr::language_name(code),
                     })
                     .collect(),
+                changes_href: policy
+                    .previous(version)
+                    .map(|_| urls.with_choice(urls.changes(&policy.slug, version, current))),
+                summary: pick(version, &visit).changes.clone(),
             }
         })
         .collect();
@@ -133,7 +134,19 @@ pub async fn method_not_allowed(visit: Visit) -> AppError {
     AppError::method_not_allowed(&visit)
 }
 
-fn find_policy<'a>(visit: &'a Visit, slug: &str) -> Result<&'a Policy, AppError> {
+/// A version by the date in its URL (`2018-05-22`).
+pub(super) fn find_version<'a>(
+    visit: &Visit,
+    policy: &'a Policy,
+    date: &str,
+) -> Result<&'a Version, AppError> {
+    Date::parse(date, format_description!("[year]-[month]-[day]"))
+        .ok()
+        .and_then(|date| policy.version(date))
+        .ok_or_else(|| AppError::not_found(visit))
+}
+
+pub(super) fn find_policy<'a>(visit: &'a Visit, slug: &str) -> Result<&'a Policy, AppError> {
     visit
         .site
         .policies
@@ -256,10 +269,26 @@ fn policy_page(
         last_updated: DateLabel::of(doc.last_updated, doc.lang),
         superseded_by: (!current).then(|| urls.with_choice(urls.policy(&policy.slug))),
         translation_notice,
+        changes: policy.previous(version).map(|previous| {
+            let since = previous.date.map_or_else(
+                || tr.get("version-undated"),
+                |date| DateLabel::new(date, doc.lang).label,
+            );
+            (
+                urls.with_choice(urls.changes(&policy.slug, version, current)),
+                tr.with(&[("date", since.as_str())], "changes-since"),
+            )
+        }),
         has_versions: !policy.archived.is_empty(),
         versions_href: urls.with_choice(format!("{}/{}/versions", urls.base, policy.slug)),
     };
-    render(&page, &context)
+    let mut page = render(&page, &context)?;
+    // The version's date; a current version without one, its `lastupdate`.
+    page.last_modified = version
+        .date
+        .map(|date| date.midnight().assume_utc())
+        .or(doc.last_updated);
+    Ok(page)
 }
 
 /// Tells a visitor who prefers `wanted` that this page is in `shown`, and
@@ -300,13 +329,9 @@ fn translation_notice(
 }
 
 /// A page from its template; a failure is a 500 in the same frame.
-fn render(template: &impl Template, context: &PageContext) -> Result<Page, AppError> {
+pub(super) fn render(template: &impl Template, context: &PageContext) -> Result<Page, AppError> {
     match template.render() {
-        Ok(html) => Ok(Page {
-            status: StatusCode::OK,
-            lang: context.lang,
-            html,
-        }),
+        Ok(html) => Ok(Page::new(StatusCode::OK, context.lang, html)),
         Err(source) => Err(AppError::Render {
             context: context.clone(),
             source,

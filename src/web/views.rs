@@ -6,10 +6,13 @@
 
 use std::sync::Arc;
 
+use std::time::SystemTime;
+
 use askama::Template;
 use axum::http::header::{CONTENT_LANGUAGE, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use headers::{HeaderMapExt, LastModified};
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
@@ -120,6 +123,14 @@ impl<'a> Urls<'a> {
         format!("{}/{slug}", self.base)
     }
 
+    /// What `version` changed from the one before it.
+    pub(crate) fn changes(&self, slug: &str, version: &Version, current: bool) -> String {
+        match version.date {
+            Some(date) if !current => format!("{}/{slug}/{date}/changes", self.base),
+            _ => format!("{}/{slug}/changes", self.base),
+        }
+    }
+
     pub(crate) fn version(&self, slug: &str, version: &Version, current: bool) -> String {
         match version.date {
             Some(date) if !current => format!("{}/{slug}/{date}", self.base),
@@ -134,6 +145,19 @@ pub struct Page {
     pub(crate) status: StatusCode,
     pub(crate) lang: Lang,
     pub(crate) html: String,
+    /// When what the page shows last changed (a policy version's date).
+    pub(crate) last_modified: Option<OffsetDateTime>,
+}
+
+impl Page {
+    pub(crate) fn new(status: StatusCode, lang: Lang, html: String) -> Self {
+        Page {
+            status,
+            lang,
+            html,
+            last_modified: None,
+        }
+    }
 }
 
 impl IntoResponse for Page {
@@ -146,6 +170,9 @@ impl IntoResponse for Page {
         let headers = response.headers_mut();
         headers.insert(CONTENT_LANGUAGE, HeaderValue::from_static(self.lang.code()));
         headers.insert(VARY, HeaderValue::from_static("Accept-Language"));
+        if let Some(modified) = self.last_modified {
+            headers.typed_insert(LastModified::from(SystemTime::from(modified)));
+        }
         response
     }
 }
@@ -171,6 +198,8 @@ pub(crate) struct PolicyPage<'a> {
     pub(crate) superseded_by: Option<String>,
     /// When the page is not in the visitor's language.
     pub(crate) translation_notice: Option<TranslationNotice>,
+    /// "What changed since …": the comparison with the version before.
+    pub(crate) changes: Option<(String, String)>,
     pub(crate) has_versions: bool,
     pub(crate) versions_href: String,
 }
@@ -272,11 +301,80 @@ pub(crate) struct VersionEntry {
     pub(crate) date: Option<DateLabel>,
     pub(crate) current: bool,
     pub(crate) languages: Vec<LanguageEntry>,
+    /// What this version changed from the one before, if there is one.
+    pub(crate) changes_href: Option<String>,
+    /// Its own summary (`changes:`), in the visitor's language where it exists.
+    pub(crate) summary: Vec<String>,
 }
 
 pub(crate) struct LanguageEntry {
     pub(crate) code: Lang,
     pub(crate) name: String,
+}
+
+/// What changed between two versions.
+#[derive(Template)]
+#[template(path = "changes.html")]
+pub(crate) struct ChangesPage<'a> {
+    pub(crate) chrome: Chrome<'a>,
+    pub(crate) title: &'a str,
+    pub(crate) newer_label: String,
+    pub(crate) newer_href: String,
+    pub(crate) older_label: String,
+    pub(crate) older_href: String,
+    /// The newer version's own summary (`changes:`).
+    pub(crate) summary: &'a [String],
+    /// Why the comparison is not in the visitor's language, or not there.
+    pub(crate) notice: Option<String>,
+    pub(crate) compared: bool,
+    pub(crate) sections: Vec<SectionView>,
+    pub(crate) unchanged: usize,
+    pub(crate) versions_href: String,
+}
+
+/// A section that changed: `kind` is `added`, `removed` or `changed`.
+pub(crate) struct SectionView {
+    pub(crate) kind: &'static str,
+    pub(crate) title: String,
+    pub(crate) old_title: Option<String>,
+    /// The section on the newer page.
+    pub(crate) href: Option<String>,
+    pub(crate) paragraphs: Vec<ParagraphView>,
+}
+
+pub(crate) struct ParagraphView {
+    pub(crate) kind: &'static str,
+    pub(crate) spans: Vec<SpanView>,
+}
+
+/// Words: `same`, `added` (`<ins>`) or `removed` (`<del>`).
+pub(crate) struct SpanView {
+    pub(crate) kind: &'static str,
+    pub(crate) text: String,
+}
+
+/// The Atom feed (RFC 4287).
+#[derive(Template)]
+#[template(path = "feed.xml")]
+pub(crate) struct FeedXml<'a> {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) site_name: &'a str,
+    pub(crate) home: String,
+    pub(crate) updated: String,
+    pub(crate) lang: Lang,
+    pub(crate) entries: Vec<FeedEntry>,
+}
+
+pub(crate) struct FeedEntry {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) updated: String,
+    pub(crate) summary: String,
+    pub(crate) lang: Lang,
+    pub(crate) href: String,
+    pub(crate) changes_href: Option<String>,
+    pub(crate) sort: Date,
 }
 
 /// The 404, 403 and 500 pages: a title and a sentence, in the site's frame.
@@ -306,9 +404,5 @@ pub fn status_page(context: &PageContext, status: StatusCode) -> Page {
     }
     .render()
     .unwrap_or_else(|_| Tr(context.lang).get(title_key));
-    Page {
-        status,
-        lang: context.lang,
-        html,
-    }
+    Page::new(status, context.lang, html)
 }

@@ -14,6 +14,7 @@ mod connections;
 mod consent;
 mod content_errors;
 mod embed;
+mod history;
 mod inputs;
 mod language;
 mod lifecycle;

@@ -36,3 +36,25 @@ consent-saved-optout = Gespeichert: { $service } ist für diesen Browser jetzt d
 consent-saved-optin = Gespeichert: { $service } ist für diesen Browser wieder aktiviert.
 consent-unsaved-optout = Nicht gespeichert: Dieser Browser hat die Einstellung nicht behalten, { $service } ist daher nicht deaktiviert. Möglicherweise sind Cookies für diese Website blockiert, oder diese Adresse liegt außerhalb der Cookie-Domain der Website. Erlauben Sie Cookies für diese Website und versuchen Sie es erneut, oder blockieren Sie { $service } in den Einstellungen Ihres Browsers.
 consent-unsaved-optin = Nicht geändert: Dieser Browser hat das Opt-out noch gespeichert, { $service } bleibt daher deaktiviert. Um es wieder zu aktivieren, löschen Sie die Cookies dieser Website in den Einstellungen Ihres Browsers.
+changes-title = Was sich geändert hat
+changes-from = Vergleich der Fassung vom
+changes-to = mit der Fassung vom
+changes-summary = Kurz gesagt
+changes-added = Neu
+changes-removed = Entfernt
+changes-introduction = Einleitung
+changes-renamed = Früher:
+changes-none = Der Text der beiden Fassungen ist gleich.
+changes-unchanged = { $count ->
+        [one] Ein weiterer Abschnitt ist unverändert.
+       *[other] { $count } weitere Abschnitte sind unverändert.
+    }
+changes-other-language = Nicht beide Fassungen gibt es auf Deutsch, daher werden sie auf { $shown ->
+        [en] Englisch
+       *[de] Deutsch
+    } verglichen.
+changes-no-common-language = Die beiden Fassungen wurden nicht in einer gemeinsamen Sprache verfasst und lassen sich daher nicht Wort für Wort vergleichen. Bitte lesen Sie beide.
+changes-since = Was sich seit dem { $date } geändert hat
+feed-title = Änderungen der Datenschutzerklärung: { $site }
+feed-link = Änderungen der Datenschutzerklärung (Atom-Feed)
+feed-new-version = Eine neue Fassung von „{ $title }“.

@@ -36,3 +36,25 @@ consent-saved-optout = Saved: { $service } is now disabled for this browser.
 consent-saved-optin = Saved: { $service } is enabled again for this browser.
 consent-unsaved-optout = Not saved: this browser did not keep the setting, so { $service } is not disabled. Cookies may be blocked for this site, or this address is outside the site’s cookie domain. Allow cookies for this site and try again, or block { $service } in your browser’s settings.
 consent-unsaved-optin = Not changed: this browser still holds the opt-out, so { $service } stays disabled. To enable it again, delete this site’s cookies in your browser’s settings.
+changes-title = What changed
+changes-from = Comparing the version of
+changes-to = with the version of
+changes-summary = In short
+changes-added = New
+changes-removed = Removed
+changes-introduction = Introduction
+changes-renamed = Formerly:
+changes-none = The text of these two versions is the same.
+changes-unchanged = { $count ->
+        [one] One more section is unchanged.
+       *[other] { $count } more sections are unchanged.
+    }
+changes-other-language = Not both versions exist in English, so they are compared in { $shown ->
+        [de] German
+       *[en] English
+    }.
+changes-no-common-language = The two versions were not written in a common language, so they cannot be compared word by word. Read both instead.
+changes-since = What changed since { $date }
+feed-title = Privacy policy updates: { $site }
+feed-link = Privacy policy updates (Atom feed)
+feed-new-version = A new version of “{ $title }”.
