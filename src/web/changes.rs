@@ -70,10 +70,12 @@ fn changes_page(visit: &Visit, policy: &Policy, newer: &Version) -> Result<Page,
     let href = |version: &Version| {
         urls.with_choice(urls.version(&policy.slug, version, policy.is_current(version)))
     };
+    // In the visitor's language, which the page around it may not be.
     let notice = if common.is_empty() {
-        Some(tr.get("changes-no-common-language"))
+        Some((preferred, Tr(preferred).get("changes-no-common-language")))
     } else if lang != preferred {
-        Some(Tr(preferred).with(&[("shown", lang.code())], "changes-other-language"))
+        let text = Tr(preferred).with(&[("shown", lang.code())], "changes-other-language");
+        Some((preferred, text))
     } else {
         None
     };

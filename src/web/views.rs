@@ -325,7 +325,7 @@ pub(crate) struct ChangesPage<'a> {
     /// The newer version's own summary (`changes:`).
     pub(crate) summary: &'a [String],
     /// Why the comparison is not in the visitor's language, or not there.
-    pub(crate) notice: Option<String>,
+    pub(crate) notice: Option<(Lang, String)>,
     pub(crate) compared: bool,
     pub(crate) sections: Vec<SectionView>,
     pub(crate) unchanged: usize,

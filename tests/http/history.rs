@@ -108,6 +108,22 @@ async fn the_oldest_version_and_single_versions_have_no_changes_page() {
     }
 }
 
+/// Versions with no language in common are not compared word by word; the
+/// page says so, in the visitor's language, and links both.
+#[tokio::test]
+async fn versions_without_a_common_language_are_linked_not_compared() {
+    let reply = fixture_get("/cookies/changes", &[MUSTER]).await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.body.contains("<p class=\"notice\" role=\"note\" lang=\"de\">Die beiden Fassungen wurden nicht in einer gemeinsamen Sprache verfasst"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("<section class=\"change"));
+    assert!(reply.body.contains("href=\"/cookies/2023-05-01\""));
+    assert!(reply.body.contains("href=\"/cookies\""));
+}
+
 /// octoprint.org's 2022 policy is English only; its 2018 one is German and
 /// English. A German reader gets the comparison in English, and is told why.
 #[tokio::test]
@@ -218,7 +234,7 @@ async fn the_feed_lists_every_version_of_every_site() {
     // The fixture's summary is the entry's summary.
     let reply = fixture_get("/feed.atom", &[MUSTER]).await;
     let feed: atom_syndication::Feed = reply.body.parse().expect("Atom");
-    assert_eq!(feed.entries().len(), 2);
+    assert_eq!(feed.entries().len(), 4, "two policies, two versions each");
     let newest = &feed.entries()[0];
     assert_eq!(newest.updated().to_rfc3339(), "2024-06-01T00:00:00+00:00");
     assert_eq!(
