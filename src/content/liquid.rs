@@ -3,6 +3,7 @@
 //! Strict by design: an unknown variable, filter or include is an error at
 //! start-up, so a typo never reaches a visitor as an empty string.
 
+use liquid::model::ValueView;
 use liquid::{Object, Parser, ParserBuilder};
 
 use super::Problem;
@@ -50,6 +51,7 @@ impl Liquid {
                 format!("`{tag}`: includes are not supported; a policy is one self-contained file"),
             ));
         }
+        check_conditions_and_dates(body, body_line, globals)?;
         let result = self
             .parser
             .parse(body)
@@ -93,6 +95,157 @@ impl Default for Liquid {
     fn default() -> Self {
         Liquid::new()
     }
+}
+
+/// What Liquid itself lets pass and a policy must not: a condition on a
+/// variable that does not exist (Liquid reads it as false, and the text
+/// inside disappears without a word), and a date printed from `"now"`
+/// (it would change with every restart of the service).
+fn check_conditions_and_dates(
+    body: &str,
+    body_line: usize,
+    globals: &Object,
+) -> Result<(), Problem> {
+    let tags: Vec<(usize, &str)> = liquid_tags(body).collect();
+    let defined = defined_names(&tags);
+    for (offset, tag) in &tags {
+        let line = || body_line + super::line_at(body, *offset) - 1;
+        if prints_now(tag) {
+            return Err(Problem::at_line(
+                line(),
+                format!(
+                    "`{tag}`: a date from \"now\" changes whenever the service starts, and a policy's date must not; \
+                     write the date in the front matter (`lastupdate: 2024-06-01`) and print `page.lastupdate`"
+                ),
+            ));
+        }
+        let Some(condition) = condition(tag) else {
+            continue;
+        };
+        for variable in variables(condition) {
+            let root = variable.split(['.', '[']).next().unwrap_or_default();
+            if defined.iter().any(|name| name == root) || resolves(&variable, globals) {
+                continue;
+            }
+            return Err(Problem::at_line(
+                line(),
+                format!(
+                    "`{tag}`: `{variable}` is not defined, so Liquid would read it as false and \
+                     drop the text inside without a word; define it (front matter keys are \
+                     `page.<key>`) or remove the condition"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `{{ "now" | date: … }}`, `{{ 'today' | date … }}`.
+fn prints_now(tag: &str) -> bool {
+    let inner = tag.trim_start_matches(['{', '%', '-']).trim_start();
+    ["\"now\"", "'now'", "\"today\"", "'today'"]
+        .iter()
+        .any(|literal| {
+            inner.strip_prefix(literal).is_some_and(|rest| {
+                rest.trim_start()
+                    .strip_prefix('|')
+                    .is_some_and(|rest| rest.trim_start().starts_with("date"))
+            })
+        })
+}
+
+/// The expression of an `if`, `elsif` or `unless` tag.
+fn condition(tag: &str) -> Option<&str> {
+    let inner = tag.strip_prefix("{%")?.strip_suffix("%}")?;
+    let inner = inner.trim_matches('-').trim();
+    ["if ", "elsif ", "unless "]
+        .iter()
+        .find_map(|keyword| inner.strip_prefix(keyword))
+}
+
+/// Names a template defines for itself (`assign`, `capture`, loop
+/// variables), which a condition may use.
+fn defined_names(tags: &[(usize, &str)]) -> Vec<String> {
+    let mut names = vec!["forloop".to_owned(), "tablerowloop".to_owned()];
+    for (_, tag) in tags {
+        let Some(inner) = tag.strip_prefix("{%").and_then(|t| t.strip_suffix("%}")) else {
+            continue;
+        };
+        let mut words = inner.trim_matches('-').split_whitespace();
+        if let (
+            Some("assign" | "capture" | "for" | "tablerow" | "increment" | "decrement"),
+            Some(name),
+        ) = (words.next(), words.next())
+        {
+            names.push(name.trim_end_matches('=').to_owned());
+        }
+    }
+    names
+}
+
+/// The variable paths in a condition (`page.title`, `site.data.x`), quoted
+/// strings, numbers, operators and keywords left out.
+fn variables(condition: &str) -> Vec<String> {
+    let mut variables = Vec::new();
+    let mut chars = condition.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                for next in chars.by_ref() {
+                    if next == c {
+                        break;
+                    }
+                }
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut word = String::from(c);
+                while let Some(&next) = chars.peek() {
+                    if next.is_alphanumeric() || matches!(next, '_' | '-' | '.' | '?') {
+                        word.push(next);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                let keyword = matches!(
+                    word.as_str(),
+                    "and"
+                        | "or"
+                        | "contains"
+                        | "true"
+                        | "false"
+                        | "nil"
+                        | "null"
+                        | "empty"
+                        | "blank"
+                );
+                if !keyword {
+                    variables.push(word);
+                }
+            }
+            _ => {}
+        }
+    }
+    variables
+}
+
+/// Whether `path` (`page.title`) names a value in `globals`. `size`,
+/// `first` and `last` at the end are Liquid's own, on any list or string.
+fn resolves(path: &str, globals: &Object) -> bool {
+    let mut segments = path.split('.');
+    let Some(root) = segments.next().and_then(|root| globals.get(root)) else {
+        return false;
+    };
+    let mut value: &dyn ValueView = root;
+    let segments: Vec<&str> = segments.collect();
+    for (index, segment) in segments.iter().enumerate() {
+        let last = index + 1 == segments.len();
+        match value.as_object().and_then(|object| object.get(segment)) {
+            Some(next) => value = next,
+            None => return last && matches!(*segment, "size" | "first" | "last"),
+        }
+    }
+    true
 }
 
 /// Every `{{ … }}` and `{% … %}` in `body`, with its byte offset.
@@ -193,11 +346,60 @@ mod tests {
             ),
             ("a\n{% if %}\n", 11, "expected"),
             ("{{ site.name }}", 10, "Unknown variable"),
+            // Liquid itself would read these as false and drop the text.
+            (
+                "a\n{% if site.google_analytics %}GA is used.{% endif %}\n",
+                11,
+                "`site.google_analytics` is not defined",
+            ),
+            (
+                "{% unless page.nope %}x{% endunless %}",
+                10,
+                "`page.nope` is not defined",
+            ),
+            (
+                "{% if page.title == 'x' %}{% elsif page.robots contains 'no' %}{% endif %}",
+                10,
+                "`page.robots` is not defined",
+            ),
+            (
+                "Updated {{ \"now\" | date: \"%Y-%m-%d\" }}.",
+                10,
+                "a date from \"now\" changes whenever the service starts",
+            ),
         ] {
             let problem = liquid.render(body, 10, &globals()).expect_err(body);
             assert_eq!(problem.line, Some(line), "{body:?}: {problem:?}");
             assert!(problem.reason.contains(needle), "{body:?}: {problem:?}");
             assert!(!problem.reason.contains('\n'), "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn conditions_on_what_exists_pass() {
+        let liquid = Liquid::new();
+        for (template, expected) in [
+            ("{% if page.title %}yes{% endif %}", "yes"),
+            ("{% if page.title.size > 3 %}long{% endif %}", "long"),
+            (
+                "{% if page.title == \"Privacy Policy\" and true %}same{% endif %}",
+                "same",
+            ),
+            ("{% assign x = 1 %}{% if x == 1 %}one{% endif %}", "one"),
+            (
+                "{% for i in (1..2) %}{% if forloop.first %}first{% endif %}{% endfor %}",
+                "first",
+            ),
+            (
+                "{% if 'a b' contains 'a' %}quoted words are not variables{% endif %}",
+                "quoted words are not variables",
+            ),
+        ] {
+            assert_eq!(
+                liquid.render(template, 1, &globals()).as_deref(),
+                Ok(expected),
+                "{template}"
+            );
         }
     }
 
