@@ -67,6 +67,8 @@ struct RawFrontMatter {
 pub struct FrontMatter {
     pub title: String,
     pub layout: Layout,
+    /// The layout the file names (Jekyll's), for `page.layout`.
+    pub layout_name: String,
     pub robots: Option<String>,
     pub lastupdate: Option<OffsetDateTime>,
     /// What this version changed, one short sentence each.
@@ -104,29 +106,37 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Problem> {
             ));
         }
     };
-    let layout = match raw.layout.as_deref() {
-        None | Some("page") => Layout::Page,
-        Some(other) => {
-            return Err(Problem::at_line(
-                key_line("layout"),
-                format!("unknown layout `{other}` (known: page)"),
-            ));
-        }
-    };
+    // Every page here has the one layout; a Jekyll page's own (`default`,
+    // `post`, `single`) names its theme's, which has no meaning here and is
+    // no reason to refuse the page.
+    let layout = Layout::Page;
+    let layout_name = raw.layout.unwrap_or_else(|| "page".to_owned());
     let robots = raw
         .robots
         .map(|robots| {
             validate_robots(&robots).map_err(|reason| Problem::at_line(key_line("robots"), reason))
         })
         .transpose()?;
-    let lastupdate = raw
+    // The keys Jekyll sites write for a page's date, the most specific first.
+    let date = raw
         .lastupdate
-        .map(|value| {
+        .map(|value| ("lastupdate", value))
+        .or_else(|| {
+            DATE_KEYS.iter().find_map(|key| {
+                let value = match raw.extra.get(*key)? {
+                    serde_yaml_ng::Value::String(text) => text.clone(),
+                    other => serde_yaml_ng::to_string(other).ok()?.trim().to_owned(),
+                };
+                Some((*key, value))
+            })
+        });
+    let lastupdate = date
+        .map(|(key, value)| {
             parse_lastupdate(&value).ok_or_else(|| {
                 Problem::at_line(
-                    key_line("lastupdate"),
+                    key_line(key),
                     format!(
-                        "invalid `lastupdate` `{value}`: expected `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS +HHMM`"
+                        "invalid `{key}` `{value}`: expected `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS +HHMM` or `YYYY-MM-DDTHH:MM:SS+HH:MM`"
                     ),
                 )
             })
@@ -149,6 +159,7 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Problem> {
     Ok(FrontMatter {
         title,
         layout,
+        layout_name,
         robots,
         lastupdate,
         changes,
@@ -156,7 +167,13 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Problem> {
     })
 }
 
-/// Jekyll's date forms: `2022-10-20 00:00:00 +0000` or a bare `2022-10-20` (midnight UTC).
+/// After `lastupdate`, the other keys Jekyll sites give a page's date:
+/// jekyll-last-modified-at's, a common theme key, and the post date.
+const DATE_KEYS: [&str; 3] = ["last_modified_at", "modified", "date"];
+
+/// Jekyll's date forms: `2022-10-20 00:00:00 +0000`, ISO 8601
+/// (`2018-09-02T22:34:00+01:00`, `…Z`), or a bare `2022-10-20` (midnight
+/// UTC); without an offset, UTC.
 pub fn parse_lastupdate(value: &str) -> Option<OffsetDateTime> {
     let value = value.trim();
     let full = format_description!(
@@ -164,8 +181,21 @@ pub fn parse_lastupdate(value: &str) -> Option<OffsetDateTime> {
     );
     let no_offset = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let date_only = format_description!("[year]-[month]-[day]");
+    let iso_no_offset = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let with_colon = format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]"
+    );
     OffsetDateTime::parse(value, full)
         .ok()
+        .or_else(|| {
+            OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .or_else(|| OffsetDateTime::parse(value, with_colon).ok())
+        .or_else(|| {
+            PrimitiveDateTime::parse(value, iso_no_offset)
+                .ok()
+                .map(|dt| dt.assume_offset(UtcOffset::UTC))
+        })
         .or_else(|| {
             PrimitiveDateTime::parse(value, no_offset)
                 .ok()
@@ -282,6 +312,20 @@ mod tests {
             ),
             ("2018-05-22", Some("2018-05-22 00:00:00 +0000")),
             ("2018-05-22 12:00:00", Some("2018-05-22 12:00:00 +0000")),
+            (
+                "2018-09-02T22:34:00+01:00",
+                Some("2018-09-02 22:34:00 +0100"),
+            ),
+            ("2018-09-02T22:34:00Z", Some("2018-09-02 22:34:00 +0000")),
+            (
+                "2018-09-02T22:34:00.5-05:00",
+                Some("2018-09-02 22:34:00 -0500"),
+            ),
+            ("2018-09-02T22:34:00", Some("2018-09-02 22:34:00 +0000")),
+            (
+                "2018-09-02 22:34:00 +01:00",
+                Some("2018-09-02 22:34:00 +0100"),
+            ),
             ("22.05.2018", None),
             ("2018-13-01", None),
             ("yesterday", None),
@@ -294,14 +338,48 @@ mod tests {
         }
     }
 
+    /// Jekyll pages come with their theme's layout and their own date keys.
+    #[test]
+    fn jekyll_layouts_and_date_keys() {
+        for layout in ["default", "post", "single", "page"] {
+            let fm = parse_str(&format!("---\ntitle: x\nlayout: {layout}\n---\n")).expect(layout);
+            assert_eq!(fm.layout, Layout::Page);
+            assert_eq!(fm.layout_name, layout);
+        }
+        for (yaml, expected) in [
+            ("date: 2018-09-02T22:34:00+01:00", "2018-09-02"),
+            ("last_modified_at: 2021-01-05", "2021-01-05"),
+            ("modified: 2020-03-04 10:00:00 +0000", "2020-03-04"),
+            // The most specific wins: lastupdate, then last_modified_at, modified, date.
+            (
+                "date: 2018-01-01\nlast_modified_at: 2019-02-02",
+                "2019-02-02",
+            ),
+            ("lastupdate: 2022-10-20\ndate: 2018-01-01", "2022-10-20"),
+        ] {
+            let fm = parse_str(&format!("---\ntitle: x\n{yaml}\n---\n")).expect(yaml);
+            assert_eq!(
+                fm.lastupdate.map(|d| d.date().to_string()).as_deref(),
+                Some(expected),
+                "{yaml}"
+            );
+            // Still there for Liquid as `page.<key>`.
+            assert!(
+                yaml.starts_with("lastupdate") || !fm.extra.is_empty(),
+                "{yaml}"
+            );
+        }
+        let problem = parse_str("---\ntitle: x\ndate: someday\n---\n").expect_err("bad date");
+        assert_eq!(problem.line, Some(3));
+        assert!(
+            problem.reason.contains("invalid `date` `someday`"),
+            "{problem:?}"
+        );
+    }
+
     #[test]
     fn errors_point_at_the_offending_key() {
         for (text, line, needle) in [
-            (
-                "---\ntitle: x\nlayout: post\n---\n",
-                3,
-                "unknown layout `post`",
-            ),
             (
                 "---\ntitle: x\nlastupdate: soon\n---\n",
                 3,

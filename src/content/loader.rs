@@ -199,7 +199,10 @@ impl Loader {
             "title".into(),
             ::liquid::model::Value::scalar(front.title.clone()),
         );
-        page.insert("layout".into(), ::liquid::model::Value::scalar("page"));
+        page.insert(
+            "layout".into(),
+            ::liquid::model::Value::scalar(front.layout_name.clone()),
+        );
         page.insert(
             "lang".into(),
             ::liquid::model::Value::scalar(path.lang.code()),

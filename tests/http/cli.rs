@@ -24,7 +24,7 @@ fn check_passes_on_bundled_content() {
 
 #[test]
 fn check_reports_file_and_line_and_exits_1() {
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid/unknown_layout");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid/liquid_date_now");
     let output = privacy_pages()
         .args(["check", "--content"])
         .arg(&case)
@@ -33,7 +33,7 @@ fn check_reports_file_and_line_and_exits_1() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     let expected = format!(
-        "{}:3: unknown layout `post` (known: page)",
+        "{}:9: `{{{{ \"now\" | date: \"%Y-%m-%d\" }}}}`: a date from \"now\" changes whenever the service starts, and a policy's date must not; write the date in the front matter (`lastupdate: 2024-06-01`) and print `page.lastupdate`",
         case.join("example.org/privacy.en.md").display()
     );
     assert_eq!(stderr.lines().next(), Some(expected.as_str()), "{stderr}");
