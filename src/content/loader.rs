@@ -225,7 +225,7 @@ impl Loader {
         });
 
         let body = self.liquid.render(split.body, split.body_line, &globals)?;
-        let rendered = markdown::render(&body, split.body_line)?;
+        let rendered = markdown::render(&body, split.body_line, &front.title)?;
         let (lead, body) = html::split_lead(html::finish(&rendered.html)?);
 
         let document = Document {

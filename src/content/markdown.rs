@@ -31,15 +31,19 @@ pub fn parser_options() -> Options {
         | Options::ENABLE_FOOTNOTES
 }
 
-/// The headings that make it into the table of contents (`##` and `###`).
-const TOC_LEVELS: [HeadingLevel; 2] = [HeadingLevel::H2, HeadingLevel::H3];
+/// How many heading levels make it into the table of contents: the two
+/// highest the document uses (`##` and `###` usually; `#` and `##` for a
+/// document written with `#` chapters).
+const TOC_DEPTH: usize = 2;
 
-/// Renders `markdown`, whose first line is line `body_line` of its file.
-pub fn render(markdown: &str, body_line: usize) -> Result<Rendered, Problem> {
+/// Renders `markdown`, whose first line is line `body_line` of its file,
+/// for a page titled `title` (which the page prints as its `<h1>`).
+pub fn render(markdown: &str, body_line: usize, title: &str) -> Result<Rendered, Problem> {
     let line_of = |range: &Range<usize>| body_line + super::line_at(markdown, range.start) - 1;
     let mut events: Vec<(Event<'_>, Range<usize>)> =
         TextMergeWithOffset::new(Parser::new_ext(markdown, parser_options()).into_offset_iter())
             .collect();
+    drop_repeated_title(&mut events, title);
 
     let toc = assign_heading_ids(&mut events);
     let events = apply_link_attributes(events, &line_of)?;
@@ -50,11 +54,50 @@ pub fn render(markdown: &str, body_line: usize) -> Result<Rendered, Problem> {
     Ok(Rendered { html, toc, outline })
 }
 
+/// A body that opens with `# <its own title>` (as Jekyll pages often do,
+/// their layout printing no title) would show the title twice: that first
+/// heading goes.
+fn drop_repeated_title(events: &mut Vec<(Event<'_>, Range<usize>)>, title: &str) {
+    let Some((
+        Event::Start(Tag::Heading {
+            level: HeadingLevel::H1,
+            ..
+        }),
+        _,
+    )) = events.first()
+    else {
+        return;
+    };
+    let same = |a: &str, b: &str| {
+        a.split_whitespace()
+            .map(str::to_lowercase)
+            .eq(b.split_whitespace().map(str::to_lowercase))
+    };
+    if !same(&heading_text(&events[1..]), title) {
+        return;
+    }
+    let end = events
+        .iter()
+        .position(|(event, _)| matches!(event, Event::End(TagEnd::Heading(HeadingLevel::H1))))
+        .map_or(0, |end| end + 1);
+    events.drain(..end);
+}
+
 /// Gives every heading an id (its own `{#id}`, or a slug of its text, made
 /// unique within the document) and collects the table of contents.
 fn assign_heading_ids(events: &mut [(Event<'_>, Range<usize>)]) -> Vec<TocEntry> {
     let mut used = HashSet::new();
     let mut toc = Vec::new();
+    let mut levels: Vec<HeadingLevel> = events
+        .iter()
+        .filter_map(|(event, _)| match event {
+            Event::Start(Tag::Heading { level, .. }) => Some(*level),
+            _ => None,
+        })
+        .collect();
+    levels.sort();
+    levels.dedup();
+    levels.truncate(TOC_DEPTH);
     for index in 0..events.len() {
         let Event::Start(Tag::Heading { level, id, .. }) = &events[index].0 else {
             continue;
@@ -82,9 +125,10 @@ fn assign_heading_ids(events: &mut [(Event<'_>, Range<usize>)]) -> Vec<TocEntry>
         if let Event::Start(Tag::Heading { id, .. }) = &mut events[index].0 {
             *id = Some(CowStr::from(unique.clone()));
         }
-        if TOC_LEVELS.contains(&level) {
+        if let Some(depth) = levels.iter().position(|l| *l == level) {
             toc.push(TocEntry {
-                level: level as u8,
+                // 2 for the outer level, 3 for the inner, whatever the heading levels.
+                level: 2 + depth as u8,
                 id: unique,
                 text,
             });
@@ -265,7 +309,7 @@ mod tests {
     use super::*;
 
     fn html(markdown: &str) -> String {
-        render(markdown, 1).expect("valid markdown").html
+        render(markdown, 1, "").expect("valid markdown").html
     }
 
     #[test]
@@ -325,7 +369,7 @@ mod tests {
             ("# T\n{: .class}\n", 2),
             ("x [a](b){:target=\"_blank\"\n", 1),
         ] {
-            let problem = render(markdown, 1).expect_err(markdown);
+            let problem = render(markdown, 1, "").expect_err(markdown);
             assert_eq!(problem.line, Some(line), "{markdown:?}: {problem:?}");
         }
     }
@@ -335,6 +379,7 @@ mod tests {
         let rendered = render(
             "## 1. An overview of data protection\n\n### General\n\n#### Objecting to the collection of data</strong>\n\n#### Objecting to the collection of data\n\n## 1\\. Escaped\n\n## SSL- bzw. TLS-Verschlüsselung\n\n## Custom {#mine}\n",
             1,
+            "",
         )
         .expect("valid");
         for id in [
@@ -388,6 +433,42 @@ mod tests {
         assert!(
             html("<privacy@example.org>{:rel=\"x\"}")
                 .contains("href=\"mailto:privacy@example.org\"")
+        );
+    }
+
+    /// Jekyll pages often open with their own title, which the page prints
+    /// already; chapters written as `#` make the table of contents.
+    #[test]
+    fn a_repeated_title_goes_and_top_level_chapters_are_listed() {
+        let rendered = render(
+            "# Privacy  policy\n\nIntro.\n\n# 1. Who we are\n\n## Contact\n\n### Detail\n",
+            1,
+            "Privacy Policy",
+        )
+        .expect("valid");
+        assert!(
+            !rendered.html.contains("Privacy  policy"),
+            "{}",
+            rendered.html
+        );
+        assert!(
+            rendered.html.starts_with("<p>Intro.</p>"),
+            "{}",
+            rendered.html
+        );
+        let toc: Vec<(u8, &str)> = rendered
+            .toc
+            .iter()
+            .map(|e| (e.level, e.text.as_str()))
+            .collect();
+        assert_eq!(toc, [(2, "1. Who we are"), (3, "Contact")]);
+
+        // Another first heading stays.
+        let other = render("# About us\n\nText.\n", 1, "Privacy Policy").expect("valid");
+        assert!(
+            other.html.contains("<h1 id=\"about-us\">About us</h1>"),
+            "{}",
+            other.html
         );
     }
 }
