@@ -108,7 +108,13 @@ impl Problem {
     pub(super) fn into_error(self, file: &source::SourceFile) -> ContentError {
         let line = self.line.or_else(|| {
             let snippet = self.snippet.as_deref()?;
-            let offset = file.text.find(snippet)?;
+            // As written, else in any ASCII case (`carbonAdsOptout` for the
+            // service `carbonads`); ASCII case keeps byte offsets.
+            let offset = file.text.find(snippet).or_else(|| {
+                file.text
+                    .to_ascii_lowercase()
+                    .find(&snippet.to_ascii_lowercase())
+            })?;
             Some(line_at(&file.text, offset))
         });
         ContentError {

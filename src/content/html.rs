@@ -87,26 +87,42 @@ fn rewrite_components(html: &str) -> Result<String, Problem> {
                     el.set_attribute("class", "center")?;
                     Ok(())
                 }))
-            .append_element_content_handler(element!("a[href]", |el| {
+            .append_element_content_handler(element!("a", |el| {
                     let href = el.get_attribute("href").unwrap_or_default();
-                    if !is_javascript_url(&href) {
-                        return Ok(());
+                    let onclick = el.get_attribute("onclick").unwrap_or_default();
+                    let javascript = is_javascript_url(&href);
+                    // A link that goes nowhere by itself: `#`, none, `javascript:…`.
+                    let dead = javascript || matches!(href.trim(), "" | "#");
+                    // `javascript:gaOptout();`, or `href="#" onclick="gaOptout(); return false;"`.
+                    let service = javascript
+                        .then(|| opt_out_service(&href))
+                        .flatten()
+                        .or_else(|| dead.then(|| opt_out_call(&onclick)).flatten());
+                    if let Some(service) = service {
+                        return make_marker(el, &service);
                     }
-                    match opt_out_service(&href) {
-                        Some(service) => {
-                            let names: Vec<String> = el.attributes().iter().map(|a| a.name()).collect();
-                            for name in names {
-                                el.remove_attribute(&name);
-                            }
-                            el.set_tag_name(MARKER_TAG)?;
-                            el.set_attribute("data-service", service.as_str())?;
-                        }
-                        None => report(Problem::at_snippet(
+                    if javascript {
+                        report(Problem::at_snippet(
                             href.clone(),
                             format!(
                                 "unsupported `{href}` link: only opt-out links of the form `javascript:<service>Optout();` are allowed"
                             ),
-                        )),
+                        ));
+                        return Ok(());
+                    }
+                    // `<a id="cookie-notice-opt-out">Opt-out</a>`, wired by a theme's script.
+                    let named = ["id", "class"].iter().find_map(|name| {
+                        let value = el.get_attribute(name)?;
+                        let squashed = value.to_ascii_lowercase().replace(['-', '_'], "");
+                        squashed.contains("optout").then(|| format!("{name}=\"{value}\""))
+                    });
+                    if let (true, Some(label)) = (dead, named) {
+                        report(Problem::at_snippet(
+                            label.clone(),
+                            format!(
+                                "the link `{label}` looks like an opt-out wired up by a theme's script, which is not run here, so it would do nothing; write it as `<a href=\"javascript:<service>Optout();\">` with a service from site.toml"
+                            ),
+                        ));
                     }
                     Ok(())
                 })),
@@ -118,18 +134,51 @@ fn rewrite_components(html: &str) -> Result<String, Problem> {
     }
 }
 
+/// Turns an opt-out link into the typed marker the loader reads.
+fn make_marker(
+    el: &mut lol_html::html_content::Element<'_, '_>,
+    service: &ServiceId,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let names: Vec<String> = el.attributes().iter().map(|a| a.name()).collect();
+    for name in names {
+        el.remove_attribute(&name);
+    }
+    el.set_tag_name(MARKER_TAG)?;
+    el.set_attribute("data-service", service.as_str())?;
+    Ok(())
+}
+
 fn is_javascript_url(href: &str) -> bool {
     href.trim_start()
         .get(..11)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("javascript:"))
 }
 
-/// `javascript:gaOptout();` → `ga`; `javascript:carbonOptout()` → `carbon`.
+/// `javascript:gaOptout();` → `ga`; `javascript:carbonOptout()` → `carbon`;
+/// `javascript:gaOptOut()` → `ga` (the spelling varies between snippets).
 pub fn opt_out_service(href: &str) -> Option<ServiceId> {
     let call = href.trim().get(11..)?.trim();
     let call = call.strip_suffix(';').unwrap_or(call).trim_end();
-    let name = call.strip_suffix("()")?.strip_suffix("Optout")?;
-    name.to_ascii_lowercase().parse().ok()
+    let name = call.strip_suffix("()")?;
+    opt_out_function(name)
+}
+
+/// The service of a `<name>Optout` function name, in any case.
+fn opt_out_function(name: &str) -> Option<ServiceId> {
+    let lower = name.trim().to_ascii_lowercase();
+    let service = lower.strip_suffix("optout")?;
+    (!service.is_empty()).then(|| service.parse().ok())?
+}
+
+/// The one `<service>Optout()` call in an `onclick` handler
+/// (`gaOptout(); return false;`), if it makes exactly one.
+fn opt_out_call(script: &str) -> Option<ServiceId> {
+    let mut calls = script
+        .split(';')
+        .map(str::trim)
+        .filter_map(|statement| statement.strip_suffix("()").and_then(opt_out_function));
+    let service = calls.next()?;
+    calls.next().is_none().then_some(service)
 }
 
 /// Cuts segments at the first heading into (lead, rest).
@@ -298,6 +347,8 @@ mod tests {
     fn opt_out_function_names() {
         for (href, expected) in [
             ("javascript:gaOptout();", Some("ga")),
+            ("javascript:gaOptOut();", Some("ga")),
+            ("javascript:GAOPTOUT()", Some("ga")),
             ("javascript:carbonOptout()", Some("carbon")),
             ("  JavaScript: carbonOptout() ; ", Some("carbon")),
             ("javascript:alert(1)", None),
@@ -310,6 +361,47 @@ mod tests {
                 opt_out_service(href).as_ref().map(ServiceId::as_str),
                 expected,
                 "{href}"
+            );
+        }
+    }
+
+    /// Opt-out links as other snippets write them work too; one that only a
+    /// theme's script would wire up is an error, not a dead link.
+    #[test]
+    fn opt_out_links_in_other_forms() {
+        for html in [
+            "<p><a href=\"#\" onclick=\"gaOptout(); return false;\">Disable GA</a></p>",
+            "<p><a onclick=\"gaOptOut()\">Disable GA</a></p>",
+            "<p><a href=\"javascript:void(0)\" onclick=\"gaOptout()\">Disable GA</a></p>",
+        ] {
+            let segments = finish(html).expect(html);
+            assert_eq!(html_of(&segments), "<p>[ga:Disable GA]</p>", "{html}");
+        }
+        // An onclick on a real link, or calling something else, is no opt-out
+        // (and the handler is dropped, as every handler is).
+        for html in [
+            "<p><a href=\"https://example.org\" onclick=\"gaOptout()\">x</a></p>",
+            "<p><a href=\"#\" onclick=\"track(); gaOptout(); carbonOptout()\">x</a></p>",
+        ] {
+            let segments = finish(html).expect(html);
+            assert!(!html_of(&segments).contains('['), "{html}");
+            assert!(!html_of(&segments).contains("onclick"), "{html}");
+        }
+        for (html, snippet) in [
+            (
+                "<p>Click <a id=\"cookie-notice-opt-out\">Opt-out</a>.</p>",
+                "id=\"cookie-notice-opt-out\"",
+            ),
+            (
+                "<p><a href=\"#\" class=\"ga-optout\">Opt out</a></p>",
+                "class=\"ga-optout\"",
+            ),
+        ] {
+            let problem = finish(html).expect_err(html);
+            assert_eq!(problem.snippet.as_deref(), Some(snippet), "{problem:?}");
+            assert!(
+                problem.reason.contains("wired up by a theme's script"),
+                "{problem:?}"
             );
         }
     }

@@ -245,10 +245,24 @@ impl Loader {
             .opt_outs()
             .find(|c| !config.services.contains_key(&c.service))
         {
+            // `googleOptout` on a site that declares `ga`: say which was meant.
+            let hint = config
+                .services
+                .keys()
+                .map(|id| {
+                    (
+                        strsim::jaro_winkler(id.as_str(), control.service.as_str()),
+                        id,
+                    )
+                })
+                .filter(|(score, _)| *score >= 0.7)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, id)| format!("; did you mean `{id}Optout`?"))
+                .unwrap_or_default();
             return Err(Problem::at_snippet(
                 format!("{}Optout", control.service),
                 format!(
-                    "opt-out link for service `{}`, which site.toml does not declare (add `[services.{}]`)",
+                    "opt-out link for service `{}`, which site.toml does not declare (add `[services.{}]`){hint}",
                     control.service, control.service
                 ),
             ));
