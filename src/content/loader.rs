@@ -84,9 +84,14 @@ impl Loader {
         files: Vec<source::SourceFile>,
         source: &Source,
     ) -> Option<(Site, bool)> {
-        let (config_files, documents): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| {
-            f.relative.components().count() == 2 && f.relative.ends_with("site.toml")
-        });
+        let at_top = |f: &source::SourceFile, name: &str| {
+            f.relative.components().count() == 2 && f.relative.ends_with(name)
+        };
+        let (config_files, rest): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|f| at_top(f, "site.toml"));
+        // A Jekyll site's own `_config.yml`, for `site.*` in Liquid.
+        let (jekyll_configs, documents): (Vec<_>, Vec<_>) =
+            rest.into_iter().partition(|f| at_top(f, "_config.yml"));
         let config = match config_files.first() {
             Some(file) => match site_config::parse(&file.text).inspect(|_| {
                 self.site_tomls
@@ -110,10 +115,14 @@ impl Loader {
                 None
             }
         }?;
+        let config_path = config_files
+            .first()
+            .map_or_else(PathBuf::new, |f| f.display.clone());
+        let site_variables = self.site_variables(&config, &config_path, jekyll_configs.first())?;
 
         let mut drafts: Drafts = BTreeMap::new();
         for file in &documents {
-            if let Some((path, document)) = self.load_document(file, &config) {
+            if let Some((path, document)) = self.load_document(file, &config, &site_variables) {
                 let translations = drafts
                     .entry(path.slug)
                     .or_default()
@@ -144,10 +153,55 @@ impl Loader {
         Some((site, config.default))
     }
 
+    /// Liquid's `site`: the Jekyll `_config.yml` beside `site.toml` if there
+    /// is one, then `site.toml`'s `[site]` table over it, and `site.name`.
+    fn site_variables(
+        &mut self,
+        config: &SiteConfig,
+        config_path: &Path,
+        jekyll_config: Option<&source::SourceFile>,
+    ) -> Option<::liquid::Object> {
+        let mut variables = ::liquid::Object::new();
+        if let Some(file) = jekyll_config {
+            let parsed: Result<::liquid::Object, Problem> =
+                serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&file.text)
+                    .map_err(|err| {
+                        let line = err.location().map_or(1, |loc| loc.line());
+                        Problem::at_line(line, format!("invalid YAML: {err}"))
+                    })
+                    .and_then(|value| {
+                        ::liquid::model::to_object(&value).map_err(|err| {
+                            Problem::at_line(1, format!("`_config.yml` must be a mapping: {err}"))
+                        })
+                    });
+            match parsed {
+                Ok(object) => variables.extend(object),
+                Err(problem) => {
+                    self.errors.push(problem.into_error(file));
+                    return None;
+                }
+            }
+        }
+        match ::liquid::model::to_object(&config.variables) {
+            Ok(object) => variables.extend(object),
+            Err(err) => {
+                self.errors
+                    .push(ContentError::file(config_path, format!("`[site]`: {err}")));
+                return None;
+            }
+        }
+        variables.insert(
+            "name".into(),
+            ::liquid::model::Value::scalar(config.name.clone()),
+        );
+        Some(variables)
+    }
+
     fn load_document(
         &mut self,
         file: &source::SourceFile,
         config: &SiteConfig,
+        site_variables: &::liquid::Object,
     ) -> Option<(DocumentPath, Document)> {
         let path = match parse_document_path(&file.relative) {
             Ok(path) => path,
@@ -156,7 +210,7 @@ impl Loader {
                 return None;
             }
         };
-        match self.render_document(file, &path, config) {
+        match self.render_document(file, &path, config, site_variables) {
             Ok(document) => Some((path, document)),
             Err(problem) => {
                 self.errors.push(problem.into_error(file));
@@ -171,6 +225,7 @@ impl Loader {
         file: &source::SourceFile,
         path: &DocumentPath,
         config: &SiteConfig,
+        site_variables: &::liquid::Object,
     ) -> Result<Document, Problem> {
         let split = front_matter::split(&file.text)?;
         let front = front_matter::parse(&split)?;
@@ -221,7 +276,7 @@ impl Loader {
         }
         let globals = ::liquid::object!({
             "page": page,
-            "site": { "name": config.name.clone() },
+            "site": site_variables.clone(),
         });
 
         let body = self.liquid.render(split.body, split.body_line, &globals)?;
@@ -459,6 +514,61 @@ fn parse_document_path(relative: &Path) -> Result<DocumentPath, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn body_html(library: &Library) -> String {
+        let site = library.site_for_host(Some("example.org"));
+        site.policies["privacy"]
+            .current
+            .translation(Lang::En)
+            .body
+            .iter()
+            .map(|segment| match segment {
+                crate::content::Segment::Html(html) => html.clone(),
+                crate::content::Segment::OptOut(control) => control.label_html.clone(),
+            })
+            .collect()
+    }
+
+    /// A Jekyll site's `site.*`: its own `_config.yml`, with `site.toml`'s
+    /// `[site]` table over it.
+    #[test]
+    fn site_variables_from_config_yml_and_site_toml() {
+        let files = [
+            (
+                "example.org/site.toml",
+                "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n[site]\nemail = \"privacy@example.org\"\n",
+            ),
+            (
+                "example.org/_config.yml",
+                "title: Example Blog\nemail: old@example.org\ngoogle_analytics: UA-1\ndata:\n  company: Example Ltd.\n",
+            ),
+            (
+                "example.org/privacy.en.md",
+                "---\ntitle: Privacy\n---\n\n## Who\n\n{{ site.title }} by {{ site.data.company }}, {{ site.email }} ({{ site.name }}).\n{% if site.google_analytics %}We use Google Analytics.{% endif %}\n",
+            ),
+        ];
+        let library =
+            crate::content::load_from_memory(Path::new("content"), &files).expect("loads");
+        let html = body_html(&library);
+        assert!(
+            html.contains("Example Blog by Example Ltd., privacy@example.org (Example)."),
+            "{html}"
+        );
+        assert!(html.contains("We use Google Analytics."), "{html}");
+
+        let broken = [
+            files[0],
+            ("example.org/_config.yml", "title: [unclosed\n"),
+            files[2],
+        ];
+        let errors =
+            crate::content::load_from_memory(Path::new("content"), &broken).expect_err("bad YAML");
+        let text = errors.to_string();
+        assert!(
+            text.starts_with("content/example.org/_config.yml:"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn document_paths() {

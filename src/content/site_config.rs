@@ -36,6 +36,10 @@ struct RawSite {
     cookie_domain: Option<String>,
     #[serde(default)]
     services: BTreeMap<ServiceId, RawService>,
+    /// Liquid's `site.*` (Jekyll's `_config.yml` keys: `title`, `url`,
+    /// `email`, …), whatever the operator's pages use.
+    #[serde(default)]
+    site: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +71,8 @@ pub struct SiteConfig {
     pub default: bool,
     pub cookie_domain: Option<String>,
     pub services: BTreeMap<ServiceId, Service>,
+    /// The `[site]` table, for Liquid's `site.*`.
+    pub variables: toml::Table,
 }
 
 pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
@@ -141,6 +147,7 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         default: raw.default,
         cookie_domain,
         services,
+        variables: raw.site,
     })
 }
 
