@@ -91,7 +91,7 @@ fn stack(state: AppState, serving: Serving) -> Router {
         Router::new()
             .nest(&state.base_path, routes())
             // Outside the mount: the same 404 page, not an empty one.
-            .fallback(pages::fallback)
+            .fallback(pages::not_found)
     } else {
         routes()
     };

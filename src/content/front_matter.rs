@@ -58,6 +58,7 @@ struct RawFrontMatter {
     robots: Option<String>,
     lastupdate: Option<String>,
     changes: Option<Vec<String>>,
+    permalink: Option<String>,
     #[serde(flatten)]
     extra: BTreeMap<String, serde_yaml_ng::Value>,
 }
@@ -73,6 +74,8 @@ pub struct FrontMatter {
     pub lastupdate: Option<OffsetDateTime>,
     /// What this version changed, one short sentence each.
     pub changes: Vec<String>,
+    /// Jekyll's `permalink:`, checked to be a plain absolute path.
+    pub permalink: Option<String>,
     /// Every other key, for Liquid.
     pub extra: BTreeMap<String, serde_yaml_ng::Value>,
 }
@@ -156,10 +159,23 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Problem> {
         ));
     }
 
+    let permalink = raw
+        .permalink
+        .map(|permalink| {
+            valid_permalink(&permalink).map_err(|reason| {
+                Problem::at_line(
+                    key_line("permalink"),
+                    format!("invalid `permalink` `{permalink}`: {reason}"),
+                )
+            })
+        })
+        .transpose()?;
+
     Ok(FrontMatter {
         title,
         layout,
         layout_name,
+        permalink,
         robots,
         lastupdate,
         changes,
@@ -216,6 +232,29 @@ pub fn jekyll_date(value: OffsetDateTime) -> String {
     value
         .format(format)
         .unwrap_or_else(|_| value.date().to_string())
+}
+
+/// A permalink is an absolute path the service can answer at: no
+/// placeholders (`/:title/`), no `.` or `..` segments, nothing to escape.
+fn valid_permalink(value: &str) -> Result<String, &'static str> {
+    let value = value.trim();
+    if value.contains(':') {
+        return Err("Jekyll's placeholders (`/:title/`) are not supported; write the path");
+    }
+    let plain = value.starts_with('/')
+        && value.len() > 1
+        && !value.contains("//")
+        && !value
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~'));
+    if plain {
+        Ok(value.to_owned())
+    } else {
+        Err("expected a path such as `/datenschutz/`")
+    }
 }
 
 /// `noindex,nofollow`: comma-separated directive tokens, nothing that needs escaping.
@@ -398,6 +437,21 @@ mod tests {
                 "invalid front matter",
             ),
             ("---\n---\n", 2, "front matter is empty"),
+            (
+                "---\ntitle: x\npermalink: /:categories/:title/\n---\n",
+                3,
+                "placeholders (`/:title/`) are not supported",
+            ),
+            (
+                "---\ntitle: x\npermalink: datenschutz\n---\n",
+                3,
+                "invalid `permalink` `datenschutz`",
+            ),
+            (
+                "---\ntitle: x\npermalink: /a/../b/\n---\n",
+                3,
+                "invalid `permalink`",
+            ),
         ] {
             let problem = parse_str(text).expect_err(text);
             assert_eq!(problem.line, Some(line), "{text:?}: {problem:?}");

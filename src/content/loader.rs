@@ -132,6 +132,7 @@ impl Loader {
             }
         }
         let policies = self.assemble_policies(site_id, drafts, &documents);
+        self.check_permalinks(&policies, &documents);
         if policies.is_empty() && self.errors.is_empty() {
             let file = config_files
                 .first()
@@ -294,6 +295,7 @@ impl Loader {
             body,
             outline: rendered.outline,
             changes: front.changes,
+            permalink: front.permalink,
             source: file.display.clone(),
         };
         if let Some(control) = document
@@ -388,16 +390,87 @@ impl Loader {
                 date: current_date,
                 translations: current,
             };
+            let mut permalinks: Vec<&String> = current
+                .translations
+                .values()
+                .filter_map(|doc| doc.permalink.as_ref())
+                .collect();
+            permalinks.dedup();
+            if let [first, second, ..] = permalinks[..] {
+                self.errors.push(ContentError::file(
+                    &first_file(None),
+                    format!(
+                        "the translations of `{slug}` name different permalinks, `{first}` and `{second}`: a policy lives at one address"
+                    ),
+                ));
+                continue;
+            }
+            let permalink = permalinks.first().map(|p| (*p).clone());
             policies.insert(
                 slug.clone(),
                 Policy {
                     slug,
+                    permalink,
                     current,
                     archived,
                 },
             );
         }
         policies
+    }
+
+    /// A permalink must reach its policy: not one of the service's own
+    /// addresses, nor another policy's, nor another permalink.
+    fn check_permalinks(
+        &mut self,
+        policies: &BTreeMap<String, Policy>,
+        files: &[source::SourceFile],
+    ) {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for policy in policies.values() {
+            let Some(permalink) = &policy.permalink else {
+                continue;
+            };
+            let trimmed = permalink.trim_matches('/');
+            let first = trimmed.split('/').next().unwrap_or_default();
+            let last = trimmed.rsplit('/').next().unwrap_or_default();
+            let owner = policies
+                .keys()
+                .find(|slug| *slug != &policy.slug && first == slug.as_str());
+            let clash = if RESERVED_SLUGS.contains(&first.trim_start_matches('.'))
+                || first == "feed.atom"
+            {
+                Some(format!("`/{first}` is the service's own address"))
+            } else if let Some(owner) = owner {
+                Some(format!("`/{owner}` is the policy `{owner}`"))
+            } else if ["versions", "changes"].contains(&last) && trimmed.contains('/') {
+                Some(format!(
+                    "`…/{last}` is the address of a policy's {last} page"
+                ))
+            } else {
+                seen.insert(trimmed.to_owned(), &policy.slug)
+                    .map(|other| format!("the policy `{other}` has it too"))
+            };
+            if let Some(clash) = clash {
+                let file = files
+                    .iter()
+                    .find(|f| f.text.contains(permalink.as_str()))
+                    .map(|f| f.display.clone())
+                    .unwrap_or_default();
+                let line = files.iter().find(|f| f.display == file).and_then(|f| {
+                    f.text
+                        .find("permalink")
+                        .map(|offset| line_at(&f.text, offset))
+                });
+                let reason = format!(
+                    "`permalink: {permalink}` cannot be reached: {clash}; choose another path"
+                );
+                self.errors.push(match line {
+                    Some(line) => ContentError::line(&file, line, reason),
+                    None => ContentError::file(&file, reason),
+                });
+            }
+        }
     }
 
     /// Exactly one default site and no host claimed twice.

@@ -112,6 +112,8 @@ pub struct Document {
     pub outline: Vec<Section>,
     /// What this version changed, in short sentences (front matter `changes:`).
     pub changes: Vec<String>,
+    /// Jekyll's `permalink:`, where the page used to live (`/datenschutz/`).
+    pub permalink: Option<String>,
     /// Where the document came from, for error messages and operators' logs.
     pub source: PathBuf,
 }
@@ -176,12 +178,30 @@ impl Version {
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub slug: String,
+    /// Where the current version lives, if its front matter says
+    /// (`permalink: /datenschutz/`), as written; else `/<slug>`.
+    pub permalink: Option<String>,
     pub current: Version,
     /// Newest first; every date is older than the current version's.
     pub archived: Vec<Version>,
 }
 
 impl Policy {
+    /// The current version's path under the mount: its permalink, or `/<slug>`.
+    pub fn path(&self) -> String {
+        self.permalink
+            .clone()
+            .unwrap_or_else(|| format!("/{}", self.slug))
+    }
+
+    /// Whether `path` (under the mount) is this policy's permalink in its
+    /// other form, with or without the trailing slash.
+    pub fn is_permalink_variant(&self, path: &str) -> bool {
+        self.permalink.as_deref().is_some_and(|permalink| {
+            permalink != path && permalink.trim_end_matches('/') == path.trim_end_matches('/')
+        })
+    }
+
     /// Every version, the current one first, then archived ones newest first.
     pub fn versions(&self) -> impl Iterator<Item = &Version> {
         std::iter::once(&self.current).chain(&self.archived)

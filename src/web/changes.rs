@@ -68,7 +68,7 @@ fn changes_page(visit: &Visit, policy: &Policy, newer: &Version) -> Result<Page,
     let label =
         |version: &Version| date(version).map_or_else(|| tr.get("version-undated"), |d| d.label);
     let href = |version: &Version| {
-        urls.with_choice(urls.version(&policy.slug, version, policy.is_current(version)))
+        urls.with_choice(urls.version(policy, version, policy.is_current(version)))
     };
     // In the visitor's language, which the page around it may not be.
     let notice = if common.is_empty() {

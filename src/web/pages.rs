@@ -7,7 +7,9 @@
 //! and links the most recent version that does exist in it.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use time::Date;
 use time::macros::format_description;
 
@@ -45,7 +47,7 @@ pub async fn index(visit: Visit) -> Result<Page, AppError> {
         .map(|policy| {
             let doc = pick(&policy.current, &visit);
             PolicyEntry {
-                href: urls.with_choice(urls.policy(&policy.slug)),
+                href: urls.with_choice(urls.policy(policy)),
                 title: &doc.title,
                 lang: doc.lang,
                 last_updated: DateLabel::of(doc.last_updated, lang),
@@ -61,25 +63,68 @@ pub async fn index(visit: Visit) -> Result<Page, AppError> {
     )
 }
 
-/// `GET /{policy}`: the current version.
+/// `GET /{policy}`: the current version (or a permalink of one segment).
 pub async fn current_policy(
     visit: Visit,
+    uri: Uri,
     PathParams(slug): PathParams<String>,
     request: PageRequest,
-) -> Result<Page, AppError> {
-    let policy = find_policy(&visit, &slug)?;
-    policy_page(&visit, policy, &policy.current, &request)
+) -> Result<Response, AppError> {
+    match find_policy(&visit, &slug) {
+        // `permalink: /privacy/` makes `/privacy` its other form.
+        Ok(policy) if policy.is_permalink_variant(uri.path()) => {
+            Ok(to_permalink(&visit, policy, &uri))
+        }
+        Ok(policy) => Ok(policy_page(&visit, policy, &policy.current, &request)?.into_response()),
+        Err(_) => permalink(&visit, &uri, &request),
+    }
 }
 
-/// `GET /{policy}/{version}`: a version by its date (`2018-05-22`).
+/// `GET /{policy}/{version}`: a version by its date (`2018-05-22`), or a
+/// permalink of two segments.
 pub async fn policy_version(
     visit: Visit,
+    uri: Uri,
     PathParams((slug, version)): PathParams<(String, String)>,
     request: PageRequest,
-) -> Result<Page, AppError> {
-    let policy = find_policy(&visit, &slug)?;
-    let version = find_version(&visit, policy, &version)?;
-    policy_page(&visit, policy, version, &request)
+) -> Result<Response, AppError> {
+    let found = find_policy(&visit, &slug)
+        .and_then(|policy| Ok((policy, find_version(&visit, policy, &version)?)));
+    match found {
+        Ok((policy, version)) => {
+            Ok(policy_page(&visit, policy, version, &request)?.into_response())
+        }
+        Err(_) => permalink(&visit, &uri, &request),
+    }
+}
+
+/// The current version of the policy whose `permalink` is `uri`'s path; a
+/// `301` to it from the path's other form (with or without the trailing
+/// slash); else the 404 page.
+fn permalink(visit: &Visit, uri: &Uri, request: &PageRequest) -> Result<Response, AppError> {
+    let path = uri.path();
+    for policy in visit.site.policies.values() {
+        if policy.permalink.as_deref() == Some(path) {
+            return Ok(policy_page(visit, policy, &policy.current, request)?.into_response());
+        }
+        if policy.is_permalink_variant(path) {
+            return Ok(to_permalink(visit, policy, uri));
+        }
+    }
+    Err(AppError::not_found(visit))
+}
+
+/// `301` to the policy's permalink, keeping the query.
+fn to_permalink(visit: &Visit, policy: &Policy, uri: &Uri) -> Response {
+    let target = format!("{}{}", visit.base, policy.path());
+    let location = uri
+        .query()
+        .and_then(|query| HeaderValue::try_from(format!("{target}?{query}")).ok())
+        .or_else(|| HeaderValue::try_from(target).ok());
+    match location {
+        Some(location) => (StatusCode::MOVED_PERMANENTLY, [(LOCATION, location)]).into_response(),
+        None => AppError::not_found(visit).into_response(),
+    }
 }
 
 /// `GET /{policy}/versions`: every version, newest first.
@@ -96,7 +141,7 @@ pub async fn versions(
         .map(|version| {
             let current = std::ptr::eq(version, &policy.current);
             VersionEntry {
-                href: urls.version(&policy.slug, version, current),
+                href: urls.version(policy, version, current),
                 date: version.date.map(|d| DateLabel::new(d, lang)),
                 current,
                 languages: version
@@ -117,15 +162,20 @@ pub async fn versions(
         &VersionsPage {
             chrome: Chrome::new(&context),
             title: &pick(&policy.current, &visit).title,
-            current_href: urls.with_choice(urls.policy(&policy.slug)),
+            current_href: urls.with_choice(urls.policy(policy)),
             versions,
         },
         &context,
     )
 }
 
-/// Any other path.
-pub async fn fallback(visit: Visit) -> AppError {
+/// Any other path under the mount: a permalink, or the 404 page.
+pub async fn fallback(visit: Visit, uri: Uri, request: PageRequest) -> Result<Response, AppError> {
+    permalink(&visit, &uri, &request)
+}
+
+/// A path outside the mount: the 404 page.
+pub async fn not_found(visit: Visit) -> AppError {
     AppError::not_found(&visit)
 }
 
@@ -236,7 +286,7 @@ fn policy_page(
     let context = PageContext::in_lang(visit, doc.lang);
     let urls = Urls::new(visit);
     let current = std::ptr::eq(version, &policy.current);
-    let path = urls.version(&policy.slug, version, current);
+    let path = urls.version(policy, version, current);
     let origin = visit.origin();
     let translations = version
         .languages()
@@ -267,7 +317,7 @@ fn policy_page(
         translations,
         default_alternate: format!("{origin}{path}"),
         last_updated: DateLabel::of(doc.last_updated, doc.lang),
-        superseded_by: (!current).then(|| urls.with_choice(urls.policy(&policy.slug))),
+        superseded_by: (!current).then(|| urls.with_choice(urls.policy(policy))),
         translation_notice,
         changes: policy.previous(version).map(|previous| {
             let since = previous.date.map_or_else(
@@ -307,10 +357,7 @@ fn translation_notice(
         .find(|v| !std::ptr::eq(*v, version) && v.translations.contains_key(&wanted));
     let link = other.map(|other| {
         let is_current = std::ptr::eq(other, &policy.current);
-        let href = format!(
-            "{}?lang={wanted}",
-            urls.version(&policy.slug, other, is_current)
-        );
+        let href = format!("{}?lang={wanted}", urls.version(policy, other, is_current));
         let label = match (is_current, other.date) {
             (true, _) => tr.get("translation-current"),
             (false, Some(date)) => tr.with(

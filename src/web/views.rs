@@ -18,7 +18,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::assets;
 use crate::consent::ServiceState;
-use crate::content::{Document, ServiceId, Site, Version};
+use crate::content::{Document, Policy, ServiceId, Site, Version};
 use crate::gate::KnownLayout;
 use crate::i18n::Tr;
 use crate::lang::Lang;
@@ -119,8 +119,9 @@ impl<'a> Urls<'a> {
         }
     }
 
-    pub(crate) fn policy(&self, slug: &str) -> String {
-        format!("{}/{slug}", self.base)
+    /// The current version: at its permalink, if it has one.
+    pub(crate) fn policy(&self, policy: &Policy) -> String {
+        format!("{}{}", self.base, policy.path())
     }
 
     /// What `version` changed from the one before it.
@@ -131,10 +132,10 @@ impl<'a> Urls<'a> {
         }
     }
 
-    pub(crate) fn version(&self, slug: &str, version: &Version, current: bool) -> String {
+    pub(crate) fn version(&self, policy: &Policy, version: &Version, current: bool) -> String {
         match version.date {
-            Some(date) if !current => format!("{}/{slug}/{date}", self.base),
-            _ => self.policy(slug),
+            Some(date) if !current => format!("{}/{}/{date}", self.base, policy.slug),
+            _ => self.policy(policy),
         }
     }
 }

@@ -16,6 +16,7 @@ mod content_errors;
 mod embed;
 mod history;
 mod inputs;
+mod jekyll;
 mod language;
 mod lifecycle;
 mod limits;
