@@ -6,10 +6,11 @@
 use liquid::model::ValueView;
 use liquid::{Object, Parser, ParserBuilder};
 
-use super::Problem;
+use super::{Problem, jekyll};
 
-/// A Liquid parser with the standard library of tags and filters; no
-/// partials, so `{% include %}` is always an error.
+/// A Liquid parser with the standard library of tags and filters and
+/// Jekyll's own filters ([`jekyll`]); no partials, so `{% include %}` is
+/// always an error.
 pub struct Liquid {
     parser: Parser,
 }
@@ -21,6 +22,14 @@ impl Liquid {
     )]
     pub fn new() -> Self {
         let parser = ParserBuilder::with_stdlib()
+            .filter(jekyll::RelativeUrl)
+            .filter(jekyll::AbsoluteUrl)
+            .filter(jekyll::DateToString)
+            .filter(jekyll::DateToLongString)
+            .filter(jekyll::Slugify)
+            .filter(jekyll::XmlEscape)
+            .filter(jekyll::Jsonify)
+            .filter(jekyll::Markdownify)
             .build()
             .expect("the standard Liquid library always builds");
         Liquid { parser }
@@ -48,7 +57,9 @@ impl Liquid {
             let line = body_line + super::line_at(body, offset) - 1;
             return Err(Problem::at_line(
                 line,
-                format!("`{tag}`: includes are not supported; a policy is one self-contained file"),
+                format!(
+                    "`{tag}`: includes are not supported; a policy is one self-contained file, so paste the included text where the tag is"
+                ),
             ));
         }
         check_conditions_and_dates(body, body_line, globals)?;
@@ -110,6 +121,9 @@ fn check_conditions_and_dates(
     let defined = defined_names(&tags);
     for (offset, tag) in &tags {
         let line = || body_line + super::line_at(body, *offset) - 1;
+        if let Some(reason) = unknown_tag(tag) {
+            return Err(Problem::at_line(line(), format!("`{tag}`: {reason}")));
+        }
         if prints_now(tag) {
             return Err(Problem::at_line(
                 line(),
@@ -138,6 +152,59 @@ fn check_conditions_and_dates(
         }
     }
     Ok(())
+}
+
+/// Liquid's own tags (and their ends), which its standard library parses.
+const LIQUID_TAGS: [&str; 23] = [
+    "assign",
+    "capture",
+    "case",
+    "when",
+    "else",
+    "elsif",
+    "cycle",
+    "for",
+    "break",
+    "continue",
+    "if",
+    "unless",
+    "ifchanged",
+    "increment",
+    "decrement",
+    "raw",
+    "tablerow",
+    "comment",
+    "include",
+    "render",
+    "endraw",
+    "endcomment",
+    "liquid",
+];
+
+/// What to do about a tag that is not Liquid's (Jekyll's `link`,
+/// `post_url`, a plugin's), rather than the parser's puzzled message.
+fn unknown_tag(tag: &str) -> Option<String> {
+    let inner = tag.strip_prefix("{%")?.strip_suffix("%}")?;
+    let name = inner.trim_matches('-').split_whitespace().next()?;
+    if LIQUID_TAGS.contains(&name)
+        || name
+            .strip_prefix("end")
+            .is_some_and(|n| LIQUID_TAGS.contains(&n))
+    {
+        return None;
+    }
+    Some(match name {
+        "link" | "post_url" => format!(
+            "Jekyll's `{name}` tag finds a page of the Jekyll site, which is not here; write that page's URL (`/impressum/`) instead"
+        ),
+        "highlight" => {
+            "Jekyll's `highlight` tag is not supported; use a fenced code block (```) instead"
+                .to_owned()
+        }
+        _ => format!(
+            "`{name}` is not a Liquid tag (a Jekyll plugin's?); remove it, or write what it would print"
+        ),
+    })
 }
 
 /// `{{ "now" | date: … }}`, `{{ 'today' | date … }}`.
@@ -363,6 +430,12 @@ mod tests {
                 "`page.robots` is not defined",
             ),
             (
+                "See {% link _pages/impressum.md %}.",
+                10,
+                "write that page's URL",
+            ),
+            ("{% seo %}", 10, "`seo` is not a Liquid tag"),
+            (
                 "Updated {{ \"now\" | date: \"%Y-%m-%d\" }}.",
                 10,
                 "a date from \"now\" changes whenever the service starts",
@@ -373,6 +446,59 @@ mod tests {
             assert!(problem.reason.contains(needle), "{body:?}: {problem:?}");
             assert!(!problem.reason.contains('\n'), "{problem:?}");
         }
+    }
+
+    /// Jekyll's own filters, as Jekyll pages use them.
+    #[test]
+    fn jekyll_filters() {
+        let liquid = Liquid::new();
+        let globals = liquid::object!({
+            "page": { "title": "Privacy Policy", "lastupdate": "2022-10-20 00:00:00 +0000", "tags": ["a", "b"] },
+            "site": { "url": "https://blog.example", "baseurl": "/blog" },
+        });
+        for (template, expected) in [
+            ("{{ '/impressum/' | relative_url }}", "/blog/impressum/"),
+            (
+                "{{ 'assets/x.pdf' | absolute_url }}",
+                "https://blog.example/blog/assets/x.pdf",
+            ),
+            (
+                "{{ 'https://other.example/' | absolute_url }}",
+                "https://other.example/",
+            ),
+            ("{{ page.lastupdate | date_to_string }}", "20 Oct 2022"),
+            (
+                "{{ page.lastupdate | date_to_long_string }}",
+                "20 October 2022",
+            ),
+            (
+                "{{ '2018-09-02T22:34:00+01:00' | date_to_string }}",
+                "02 Sep 2018",
+            ),
+            ("{{ 'Über uns & Kontakt' | slugify }}", "uber-uns-kontakt"),
+            (
+                "{{ 'a < b & \"c\"' | xml_escape }}",
+                "a &lt; b &amp; &quot;c&quot;",
+            ),
+            ("{{ page.tags | jsonify }}", "[\"a\",\"b\"]"),
+            (
+                "{{ '**bold** text' | markdownify }}",
+                "<p><strong>bold</strong> text</p>\n",
+            ),
+        ] {
+            assert_eq!(
+                liquid.render(template, 1, &globals).as_deref(),
+                Ok(expected),
+                "{template}"
+            );
+        }
+        let problem = liquid
+            .render("{{ 'soon' | date_to_string }}", 1, &globals)
+            .expect_err("not a date");
+        assert!(
+            problem.reason.contains("`date_to_string` needs a date"),
+            "{problem:?}"
+        );
     }
 
     #[test]

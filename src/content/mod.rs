@@ -16,6 +16,7 @@
 mod errors;
 mod front_matter;
 mod html;
+mod jekyll;
 mod liquid;
 mod live;
 mod loader;
