@@ -44,6 +44,7 @@ pub fn render(markdown: &str, body_line: usize, title: &str) -> Result<Rendered,
         TextMergeWithOffset::new(Parser::new_ext(markdown, parser_options()).into_offset_iter())
             .collect();
     drop_repeated_title(&mut events, title);
+    drop_block_attributes(&mut events);
 
     let toc = assign_heading_ids(&mut events);
     let events = apply_link_attributes(events, &line_of)?;
@@ -81,6 +82,68 @@ fn drop_repeated_title(events: &mut Vec<(Event<'_>, Range<usize>)>, title: &str)
         .position(|(event, _)| matches!(event, Event::End(TagEnd::Heading(HeadingLevel::H1))))
         .map_or(0, |end| end + 1);
     events.drain(..end);
+}
+
+/// kramdown's block attribute lists (`{: .notice--info}` alone or on the
+/// line after a paragraph) and its table-of-contents marker (`* TOC` then
+/// `{:toc}`) go: the page has its own table of contents, and no theme
+/// whose classes they name.
+fn drop_block_attributes(events: &mut Vec<(Event<'_>, Range<usize>)>) {
+    let is_list = |t: &str| {
+        let t = t.trim();
+        t.starts_with("{:") && t.ends_with('}') && !t.contains('\n')
+    };
+    let text_at = |events: &[(Event<'_>, Range<usize>)], i: usize| match events.get(i) {
+        Some((Event::Text(t), _)) => Some(t.to_string()),
+        _ => None,
+    };
+    let mut i = 0;
+    while i < events.len() {
+        let ends_block = matches!(
+            events.get(i + 2).map(|(e, _)| e),
+            Some(Event::End(TagEnd::Paragraph | TagEnd::Item))
+        );
+        // `text\n{: .class}`: the list after a soft break, at the block's end.
+        if matches!(events[i].0, Event::SoftBreak)
+            && ends_block
+            && text_at(events, i + 1).is_some_and(|t| is_list(&t))
+        {
+            events.drain(i..i + 2);
+            continue;
+        }
+        // A paragraph that is only an attribute list.
+        if matches!(events[i].0, Event::Start(Tag::Paragraph))
+            && text_at(events, i + 1).is_some_and(|t| is_list(&t))
+            && matches!(
+                events.get(i + 2).map(|(e, _)| e),
+                Some(Event::End(TagEnd::Paragraph))
+            )
+        {
+            events.drain(i..i + 3);
+            continue;
+        }
+        // `* TOC` + `{:toc}`: a list whose one item reads `TOC`, once the
+        // attribute list after it is gone.
+        if matches!(events[i].0, Event::Start(Tag::List(_)))
+            && matches!(
+                events.get(i + 1).map(|(e, _)| e),
+                Some(Event::Start(Tag::Item))
+            )
+            && text_at(events, i + 2).is_some_and(|t| t.trim() == "TOC")
+        {
+            let toc_marker = matches!(events.get(i + 3).map(|(e, _)| e), Some(Event::SoftBreak))
+                && text_at(events, i + 4).is_some_and(|t| t.trim() == "{:toc}");
+            let end = events[i..]
+                .iter()
+                .position(|(e, _)| matches!(e, Event::End(TagEnd::List(_))))
+                .map(|offset| i + offset + 1);
+            if let (true, Some(end)) = (toc_marker, end) {
+                events.drain(i..end);
+                continue;
+            }
+        }
+        i += 1;
+    }
 }
 
 /// Gives every heading an id (its own `{#id}`, or a slug of its text, made
@@ -366,7 +429,6 @@ mod tests {
     fn stray_attribute_lists_are_errors_with_lines() {
         for (markdown, line) in [
             ("para\n\ntext {:target=\"_blank\"}\n", 3),
-            ("# T\n{: .class}\n", 2),
             ("x [a](b){:target=\"_blank\"\n", 1),
         ] {
             let problem = render(markdown, 1, "").expect_err(markdown);
@@ -470,5 +532,24 @@ mod tests {
             "{}",
             other.html
         );
+    }
+
+    /// kramdown's table-of-contents marker and block attribute lists, as
+    /// Jekyll themes have them, go; a list after a link still applies.
+    #[test]
+    fn kramdown_toc_and_block_attributes_go() {
+        let rendered = render(
+            "* TOC\n{:toc}\n\nIntro.\n{: .notice--info}\n\n{: .lead}\n\n## A\n{: .class}\n\n- item\n{: .x}\n\n[x](https://x.example){:target=\"_blank\"}\n",
+            1,
+            "",
+        )
+        .expect("valid");
+        assert_eq!(
+            rendered.html,
+            "<p>Intro.</p>\n<h2 id=\"a\">A</h2>\n<ul>\n<li>item</li>\n</ul>\n<p><a href=\"https://x.example\" target=\"_blank\">x</a></p>\n"
+        );
+        // A real list that happens to say TOC stays.
+        let list = render("* TOC\n* more\n", 1, "").expect("valid");
+        assert!(list.html.contains("<li>TOC</li>"), "{}", list.html);
     }
 }
