@@ -4,15 +4,20 @@
 //! start-up, so a typo never reaches a visitor as an empty string.
 
 use liquid::model::ValueView;
+use std::collections::BTreeMap;
+
+use liquid::partials::{EagerCompiler, InMemorySource};
 use liquid::{Object, Parser, ParserBuilder};
 
 use super::{Problem, jekyll};
 
 /// A Liquid parser with the standard library of tags and filters and
-/// Jekyll's own filters ([`jekyll`]); no partials, so `{% include %}` is
-/// always an error.
+/// Jekyll's own filters ([`jekyll`]), and for a site with an `_includes/`
+/// folder, its files for `{% include %}`.
 pub struct Liquid {
     parser: Parser,
+    /// The site's `_includes/`, by name (`footer.html`): what `{% include %}` may name.
+    includes: BTreeMap<String, String>,
 }
 
 impl Liquid {
@@ -21,7 +26,37 @@ impl Liquid {
         reason = "building fails only for a misconfigured partial source, and there is none"
     )]
     pub fn new() -> Self {
-        let parser = ParserBuilder::with_stdlib()
+        let parser = Self::builder()
+            .build()
+            .expect("the standard Liquid library always builds");
+        Liquid {
+            parser,
+            includes: BTreeMap::new(),
+        }
+    }
+
+    /// A parser for a site with an `_includes/` folder, as Jekyll has one:
+    /// `{% include footer.html %}` pastes `_includes/footer.html`.
+    pub fn with_includes(includes: BTreeMap<String, String>) -> Result<Self, Problem> {
+        let mut source = InMemorySource::new();
+        for (name, text) in &includes {
+            source.add(name.clone(), text.clone());
+        }
+        let parser = Self::builder()
+            .partials(EagerCompiler::new(source))
+            .build()
+            .map_err(|err| {
+                Problem::in_file(format!(
+                    "`_includes/`: {}",
+                    flatten_message(&err.to_string())
+                ))
+            })?;
+        Ok(Liquid { parser, includes })
+    }
+
+    /// Liquid's standard library and Jekyll's filters.
+    fn builder() -> ParserBuilder {
+        ParserBuilder::with_stdlib()
             .filter(jekyll::RelativeUrl)
             .filter(jekyll::AbsoluteUrl)
             .filter(jekyll::DateToString)
@@ -30,9 +65,6 @@ impl Liquid {
             .filter(jekyll::XmlEscape)
             .filter(jekyll::Jsonify)
             .filter(jekyll::Markdownify)
-            .build()
-            .expect("the standard Liquid library always builds");
-        Liquid { parser }
     }
 
     /// Renders `body`, whose first line is line `body_line` of its file.
@@ -45,23 +77,8 @@ impl Liquid {
         if !body.contains("{{") && !body.contains("{%") {
             return Ok(body.to_owned());
         }
-        // Jekyll's unquoted `{% include file.html %}` would otherwise surface as
-        // a puzzling "unknown variable `file`".
-        if let Some((offset, tag)) = liquid_tags(body).find(|(_, tag)| {
-            let name = tag
-                .trim_start_matches("{%")
-                .trim_start_matches('-')
-                .trim_start();
-            name.starts_with("include") || name.starts_with("render")
-        }) {
-            let line = body_line + super::line_at(body, offset) - 1;
-            return Err(Problem::at_line(
-                line,
-                format!(
-                    "`{tag}`: includes are not supported; a policy is one self-contained file, so paste the included text where the tag is"
-                ),
-            ));
-        }
+        let body = self.quote_includes(body, body_line, globals)?;
+        let body = body.as_str();
         check_conditions_and_dates(body, body_line, globals)?;
         let result = self
             .parser
@@ -78,6 +95,65 @@ impl Liquid {
                 .unwrap_or(body_line);
             Problem::at_line(line, format!("Liquid: {}", flatten_message(&message)))
         })
+    }
+
+    /// Jekyll's `{% include footer.html %}` as Liquid reads it
+    /// (`{% include "footer.html" %}`), once the file is known to be in
+    /// `_includes/` and to pass the same checks as the page.
+    fn quote_includes(
+        &self,
+        body: &str,
+        body_line: usize,
+        globals: &Object,
+    ) -> Result<String, Problem> {
+        let mut out = String::with_capacity(body.len());
+        let mut rest = 0;
+        for (offset, tag) in liquid_tags(body) {
+            let inner = tag
+                .trim_start_matches("{%")
+                .trim_end_matches("%}")
+                .trim_matches('-')
+                .trim();
+            let mut words = inner.split_whitespace();
+            let (Some("include" | "render"), Some(name)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let line = body_line + super::line_at(body, offset) - 1;
+            let name = name.trim_matches(['"', '\'']);
+            let fail = |reason: String| Err(Problem::at_line(line, format!("`{tag}`: {reason}")));
+            if self.includes.is_empty() {
+                return fail(
+                    "includes need the site's `_includes/` folder beside site.toml, and there is none: put the file there, or paste its text where the tag is".to_owned(),
+                );
+            }
+            let Some(text) = self.includes.get(name) else {
+                let known: Vec<&str> = self.includes.keys().map(String::as_str).collect();
+                return fail(format!(
+                    "there is no `_includes/{name}` (there are: {})",
+                    known.join(", ")
+                ));
+            };
+            if words.next().is_some() {
+                return fail(
+                    "include parameters (`include.<name>`) are not supported; write the text out, or set what it needs in the front matter".to_owned(),
+                );
+            }
+            check_conditions_and_dates(text, 1, globals).map_err(|problem| {
+                Problem::at_line(
+                    line,
+                    format!(
+                        "in `_includes/{name}` line {}: {}",
+                        problem.line.unwrap_or(1),
+                        problem.reason
+                    ),
+                )
+            })?;
+            out.push_str(&body[rest..offset]);
+            out.push_str(&format!("{{% include \"{name}\" %}}"));
+            rest = offset + tag.len();
+        }
+        out.push_str(&body[rest..]);
+        Ok(out)
     }
 
     /// Liquid reports the position of syntax errors but not of unknown
@@ -409,7 +485,7 @@ mod tests {
             (
                 "{{ page.title }}\n\n{% include footer.html %}\n",
                 12,
-                "includes are not supported",
+                "includes need the site's `_includes/` folder",
             ),
             ("a\n{% if %}\n", 11, "expected"),
             ("{{ site.name }}", 10, "Unknown variable"),
@@ -499,6 +575,54 @@ mod tests {
             problem.reason.contains("`date_to_string` needs a date"),
             "{problem:?}"
         );
+    }
+
+    /// Jekyll's `_includes/`: pasted by name, checked like the page, and
+    /// every error names the including line.
+    #[test]
+    fn includes_from_the_sites_includes_folder() {
+        let liquid = Liquid::with_includes(BTreeMap::from([
+            (
+                "contact.html".to_owned(),
+                "Write to {{ page.title }}.".to_owned(),
+            ),
+            (
+                "ga.html".to_owned(),
+                "intro\n{% if site.google_analytics %}GA{% endif %}".to_owned(),
+            ),
+        ]))
+        .expect("builds");
+        assert_eq!(
+            liquid
+                .render(
+                    "A\n{% include contact.html %}\n{% include 'contact.html' %}",
+                    1,
+                    &globals()
+                )
+                .as_deref(),
+            Ok("A\nWrite to Privacy Policy.\nWrite to Privacy Policy.")
+        );
+        for (body, line, needle) in [
+            (
+                "a\n{% include nope.html %}",
+                11,
+                "there is no `_includes/nope.html` (there are: contact.html, ga.html)",
+            ),
+            (
+                "{% include contact.html lang=\"de\" %}",
+                10,
+                "include parameters",
+            ),
+            (
+                "\n\n{% include ga.html %}",
+                12,
+                "in `_includes/ga.html` line 2: `{% if site.google_analytics %}`",
+            ),
+        ] {
+            let problem = liquid.render(body, 10, &globals()).expect_err(body);
+            assert_eq!(problem.line, Some(line), "{body:?}: {problem:?}");
+            assert!(problem.reason.contains(needle), "{body:?}: {problem:?}");
+        }
     }
 
     #[test]

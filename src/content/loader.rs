@@ -89,9 +89,16 @@ impl Loader {
         };
         let (config_files, rest): (Vec<_>, Vec<_>) =
             files.into_iter().partition(|f| at_top(f, "site.toml"));
-        // A Jekyll site's own `_config.yml`, for `site.*` in Liquid.
-        let (jekyll_configs, documents): (Vec<_>, Vec<_>) =
+        // A Jekyll site's own `_config.yml`, for `site.*` in Liquid, and
+        // its `_includes/`, for `{% include %}`.
+        let (jekyll_configs, rest): (Vec<_>, Vec<_>) =
             rest.into_iter().partition(|f| at_top(f, "_config.yml"));
+        let (include_files, documents): (Vec<_>, Vec<_>) = rest.into_iter().partition(|f| {
+            f.relative
+                .components()
+                .nth(1)
+                .is_some_and(|c| c.as_os_str() == "_includes")
+        });
         let config = match config_files.first() {
             Some(file) => match site_config::parse(&file.text).inspect(|_| {
                 self.site_tomls
@@ -119,10 +126,31 @@ impl Loader {
             .first()
             .map_or_else(PathBuf::new, |f| f.display.clone());
         let site_variables = self.site_variables(&config, &config_path, jekyll_configs.first())?;
+        let site_liquid = if include_files.is_empty() {
+            None
+        } else {
+            let includes = include_files
+                .iter()
+                .map(|f| {
+                    let name: PathBuf = f.relative.components().skip(2).collect();
+                    (name.to_string_lossy().replace('\\', "/"), f.text.clone())
+                })
+                .collect();
+            match Liquid::with_includes(includes) {
+                Ok(liquid) => Some(liquid),
+                Err(problem) => {
+                    self.errors.push(problem.into_error(&include_files[0]));
+                    return None;
+                }
+            }
+        };
 
         let mut drafts: Drafts = BTreeMap::new();
         for file in &documents {
-            if let Some((path, document)) = self.load_document(file, &config, &site_variables) {
+            let liquid = site_liquid.as_ref();
+            if let Some((path, document)) =
+                self.load_document(file, &config, &site_variables, liquid)
+            {
                 let translations = drafts
                     .entry(path.slug)
                     .or_default()
@@ -203,6 +231,7 @@ impl Loader {
         file: &source::SourceFile,
         config: &SiteConfig,
         site_variables: &::liquid::Object,
+        liquid: Option<&Liquid>,
     ) -> Option<(DocumentPath, Document)> {
         let path = match parse_document_path(&file.relative) {
             Ok(path) => path,
@@ -211,7 +240,8 @@ impl Loader {
                 return None;
             }
         };
-        match self.render_document(file, &path, config, site_variables) {
+        let liquid = liquid.unwrap_or(&self.liquid);
+        match self.render_document(file, &path, config, site_variables, liquid) {
             Ok(document) => Some((path, document)),
             Err(problem) => {
                 self.errors.push(problem.into_error(file));
@@ -227,6 +257,7 @@ impl Loader {
         path: &DocumentPath,
         config: &SiteConfig,
         site_variables: &::liquid::Object,
+        liquid: &Liquid,
     ) -> Result<Document, Problem> {
         let split = front_matter::split(&file.text)?;
         let front = front_matter::parse(&split)?;
@@ -280,7 +311,7 @@ impl Loader {
             "site": site_variables.clone(),
         });
 
-        let body = self.liquid.render(split.body, split.body_line, &globals)?;
+        let body = liquid.render(split.body, split.body_line, &globals)?;
         let rendered = markdown::render(&body, split.body_line, &front.title)?;
         let (lead, body) = html::split_lead(html::finish(&rendered.html)?);
 

@@ -1,6 +1,6 @@
 //! A Jekyll privacy page dropped in as it is: its theme's layout, its
 //! `permalink`, its `date` in ISO 8601, its title repeated as `# …`, its
-//! `_config.yml` for `site.*`, and an `onclick` opt-out link.
+//! `_config.yml` for `site.*`, its `_includes/`, and an `onclick` opt-out link.
 
 use std::path::Path;
 
@@ -41,6 +41,11 @@ async fn a_jekyll_page_answers_at_its_permalink() {
         "{body}"
     );
     assert!(body.contains("Diese Website nutzt Google Analytics."));
+    // `{% include %}` from the site's `_includes/`.
+    assert!(
+        body.contains("Verantwortlich: Mein Blog, datenschutz@blog.example."),
+        "{body}"
+    );
     // The onclick link became the opt-out control.
     assert!(body.contains("data-consent-service=\"ga\""), "{body}");
     assert!(!body.contains("onclick"));
