@@ -23,6 +23,7 @@ mod loader;
 mod markdown;
 mod model;
 mod outline;
+mod site_checks;
 mod site_config;
 mod source;
 
