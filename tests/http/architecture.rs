@@ -329,3 +329,26 @@ fn no_import_cycles() {
     }
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
 }
+
+/// A module that outgrows this has more than one job: split it.
+const MAX_LINES: usize = 450;
+
+#[test]
+fn no_source_file_is_over_450_lines_outside_its_tests() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect(&src, &mut files);
+    let mut long: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).expect("read");
+            let lines = text
+                .lines()
+                .take_while(|line| line.trim() != "#[cfg(test)]")
+                .count();
+            (lines > MAX_LINES).then(|| format!("{}: {lines} lines", path.display()))
+        })
+        .collect();
+    long.sort();
+    assert!(long.is_empty(), "over {MAX_LINES} lines:\n{}", long.join("\n"));
+}
