@@ -3,7 +3,6 @@
 //! kramdown attribute list after a link (`[x](url){:target="_blank"}`) is
 //! applied to that link instead of printed.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use pulldown_cmark::{
@@ -31,11 +30,6 @@ pub fn parser_options() -> Options {
         | Options::ENABLE_FOOTNOTES
 }
 
-/// How many heading levels make it into the table of contents: the two
-/// highest the document uses (`##` and `###` usually; `#` and `##` for a
-/// document written with `#` chapters).
-const TOC_DEPTH: usize = 2;
-
 /// Renders `markdown`, whose first line is line `body_line` of its file,
 /// for a page titled `title` (which the page prints as its `<h1>`).
 pub fn render(markdown: &str, body_line: usize, title: &str) -> Result<Rendered, Problem> {
@@ -46,7 +40,7 @@ pub fn render(markdown: &str, body_line: usize, title: &str) -> Result<Rendered,
     drop_repeated_title(&mut events, title);
     drop_block_attributes(&mut events);
 
-    let toc = assign_heading_ids(&mut events);
+    let toc = super::headings::assign_heading_ids(&mut events);
     let events = apply_link_attributes(events, &line_of)?;
     let outline = super::outline::outline(&events);
 
@@ -74,7 +68,7 @@ fn drop_repeated_title(events: &mut Vec<(Event<'_>, Range<usize>)>, title: &str)
             .map(str::to_lowercase)
             .eq(b.split_whitespace().map(str::to_lowercase))
     };
-    if !same(&heading_text(&events[1..]), title) {
+    if !same(&super::headings::heading_text(&events[1..]), title) {
         return;
     }
     let end = events
@@ -144,74 +138,6 @@ fn drop_block_attributes(events: &mut Vec<(Event<'_>, Range<usize>)>) {
         }
         i += 1;
     }
-}
-
-/// Gives every heading an id (its own `{#id}`, or a slug of its text, made
-/// unique within the document) and collects the table of contents.
-fn assign_heading_ids(events: &mut [(Event<'_>, Range<usize>)]) -> Vec<TocEntry> {
-    let mut used = HashSet::new();
-    let mut toc = Vec::new();
-    let mut levels: Vec<HeadingLevel> = events
-        .iter()
-        .filter_map(|(event, _)| match event {
-            Event::Start(Tag::Heading { level, .. }) => Some(*level),
-            _ => None,
-        })
-        .collect();
-    levels.sort();
-    levels.dedup();
-    levels.truncate(TOC_DEPTH);
-    for index in 0..events.len() {
-        let Event::Start(Tag::Heading { level, id, .. }) = &events[index].0 else {
-            continue;
-        };
-        let level = *level;
-        let text = heading_text(&events[index + 1..]);
-        let base = match id {
-            Some(id) => id.to_string(),
-            None => match slug::slugify(&text) {
-                slug if slug.is_empty() => "section".to_owned(),
-                slug => slug,
-            },
-        };
-        let unique = (1..)
-            .map(|n| {
-                if n == 1 {
-                    base.clone()
-                } else {
-                    format!("{base}-{n}")
-                }
-            })
-            .find(|candidate| !used.contains(candidate))
-            .unwrap_or(base);
-        used.insert(unique.clone());
-        if let Event::Start(Tag::Heading { id, .. }) = &mut events[index].0 {
-            *id = Some(CowStr::from(unique.clone()));
-        }
-        if let Some(depth) = levels.iter().position(|l| *l == level) {
-            toc.push(TocEntry {
-                // 2 for the outer level, 3 for the inner, whatever the heading levels.
-                level: 2 + depth as u8,
-                id: unique,
-                text,
-            });
-        }
-    }
-    toc
-}
-
-/// The plain text of a heading: its text and code spans, without inline HTML.
-fn heading_text(events: &[(Event<'_>, Range<usize>)]) -> String {
-    let mut text = String::new();
-    for (event, _) in events {
-        match event {
-            Event::End(TagEnd::Heading(_)) => break,
-            Event::Text(t) | Event::Code(t) => text.push_str(t),
-            Event::SoftBreak | Event::HardBreak => text.push(' '),
-            _ => {}
-        }
-    }
-    text.trim().to_owned()
 }
 
 /// Replaces `[text](url){:attrs}` by an `<a>` carrying those attributes. An
@@ -551,5 +477,50 @@ mod tests {
         // A real list that happens to say TOC stays.
         let list = render("* TOC\n* more\n", 1, "").expect("valid");
         assert!(list.html.contains("<li>TOC</li>"), "{}", list.html);
+    }
+
+    /// A policy written as HTML gets anchors and a table of contents like
+    /// one written in Markdown, in document order with its Markdown headings.
+    #[test]
+    fn html_headings_get_anchors_and_a_toc() {
+        let rendered = render(
+            "<h2>Verantwortliche Stelle</h2>\n<p>Muster GmbH</p>\n<h3 id=\"own\">Daten &amp; Rechte</h3>\n\n## In Markdown\n\n<div>\n<h2>Server-Logfiles</h2>\n</div>\n",
+            1,
+            "",
+        )
+        .expect("valid");
+        assert!(
+            rendered
+                .html
+                .contains("<h2 id=\"verantwortliche-stelle\">Verantwortliche Stelle</h2>"),
+            "{}",
+            rendered.html
+        );
+        assert!(
+            rendered
+                .html
+                .contains("<h3 id=\"own\">Daten &amp; Rechte</h3>"),
+            "{}",
+            rendered.html
+        );
+        assert!(
+            rendered.html.contains("<h2 id=\"server-logfiles\">"),
+            "{}",
+            rendered.html
+        );
+        let toc: Vec<(u8, &str, &str)> = rendered
+            .toc
+            .iter()
+            .map(|e| (e.level, e.id.as_str(), e.text.as_str()))
+            .collect();
+        assert_eq!(
+            toc,
+            [
+                (2, "verantwortliche-stelle", "Verantwortliche Stelle"),
+                (3, "own", "Daten & Rechte"),
+                (2, "in-markdown", "In Markdown"),
+                (2, "server-logfiles", "Server-Logfiles"),
+            ]
+        );
     }
 }

@@ -15,6 +15,7 @@
 
 mod errors;
 mod front_matter;
+mod headings;
 mod html;
 mod jekyll;
 mod liquid;

@@ -350,5 +350,9 @@ fn no_source_file_is_over_450_lines_outside_its_tests() {
         })
         .collect();
     long.sort();
-    assert!(long.is_empty(), "over {MAX_LINES} lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "over {MAX_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
