@@ -115,6 +115,9 @@ pub fn check(config: &Config) -> ExitCode {
     let source = source(config);
     match content::load(&source) {
         Ok(library) => {
+            for warning in library.warnings() {
+                eprintln!("warning: {warning}");
+            }
             println!(
                 "{source}: {} sites, {} documents, no problems",
                 library.sites().len(),

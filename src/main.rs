@@ -48,6 +48,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    for warning in library.warnings() {
+        tracing::warn!(%warning, "content");
+    }
     tracing::info!(address = %listener.local_addr()?, content = %source, sites = library.sites().len(), "serving");
     let state = AppState::from_config(library, &config).map_err(anyhow::Error::msg)?;
     let reloader = Reloader::new(state.library.clone(), source);

@@ -51,17 +51,34 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 /// Finishes rendered Markdown into segments. Problems carry the source
 /// snippet they concern so the loader can name its line.
+#[cfg(test)]
 pub fn finish(html: &str) -> Result<Vec<Segment>, Problem> {
-    let rewritten = rewrite_components(html)?;
-    let clean = SANITIZER.clean(&rewritten).to_string();
-    split_segments(&clean)
+    finish_for_site(html, None).map(|(segments, _)| segments)
 }
 
-fn rewrite_components(html: &str) -> Result<String, Problem> {
+/// [`finish`] for a page of the site at `site_url` (`https://example.org`,
+/// from `site.url`): links to `/impressum` on it point there, wherever this
+/// service runs. Without a `site_url` they stay, and come back as warnings:
+/// on a host of its own the service would send them to itself.
+pub fn finish_for_site(
+    html: &str,
+    site_url: Option<&str>,
+) -> Result<(Vec<Segment>, Vec<Problem>), Problem> {
+    let (rewritten, warnings) = rewrite_components(html, site_url)?;
+    let clean = SANITIZER.clean(&rewritten).to_string();
+    Ok((split_segments(&clean)?, warnings))
+}
+
+fn rewrite_components(
+    html: &str,
+    site_url: Option<&str>,
+) -> Result<(String, Vec<Problem>), Problem> {
     let problem: RefCell<Option<Problem>> = RefCell::new(None);
     let report = |p: Problem| {
         problem.borrow_mut().get_or_insert(p);
     };
+    let warnings: RefCell<Vec<Problem>> = RefCell::new(Vec::new());
+    let site_url = site_url.map(|url| url.trim_end_matches('/'));
     let rewritten = rewrite_str(
         html,
         RewriteStrSettings::new()
@@ -85,6 +102,25 @@ fn rewrite_components(html: &str) -> Result<String, Problem> {
             .append_element_content_handler(element!("center", |el| {
                     el.set_tag_name("div")?;
                     el.set_attribute("class", "center")?;
+                    Ok(())
+                }))
+            .append_element_content_handler(element!("a[href], img[src]", |el| {
+                    let name = if el.tag_name() == "img" { "src" } else { "href" };
+                    let Some(target) = el.get_attribute(name) else {
+                        return Ok(());
+                    };
+                    if !target.starts_with('/') || target.starts_with("//") {
+                        return Ok(());
+                    }
+                    match site_url {
+                        Some(site_url) => el.set_attribute(name, &format!("{site_url}{target}"))?,
+                        None => warnings.borrow_mut().push(Problem::at_snippet(
+                            target.clone(),
+                            format!(
+                                "the link `{target}` is relative to the host serving the page, which may not be the site's; set `url` in site.toml's `[site]` (or `_config.yml`) to point it at the site, or write it in full"
+                            ),
+                        )),
+                    }
                     Ok(())
                 }))
             .append_element_content_handler(element!("a", |el| {
@@ -130,7 +166,7 @@ fn rewrite_components(html: &str) -> Result<String, Problem> {
     .map_err(|err| Problem::in_file(format!("cannot rewrite HTML: {err}")))?;
     match problem.into_inner() {
         Some(problem) => Err(problem),
-        None => Ok(rewritten),
+        None => Ok((rewritten, warnings.into_inner())),
     }
 }
 
@@ -404,6 +440,33 @@ mod tests {
                 "{problem:?}"
             );
         }
+    }
+
+    /// Links relative to the serving host point at the site when its URL is
+    /// known, and are warned about when it is not.
+    #[test]
+    fn root_relative_links() {
+        let html = "<p><a href=\"/impressum\">Impressum</a> <img src=\"/logo.png\" alt=\"\"> <a href=\"//cdn.example/x\">x</a> <a href=\"#top\">t</a> <a href=\"https://a.example/\">a</a></p>";
+        let (segments, warnings) =
+            finish_for_site(html, Some("https://blog.example/")).expect("valid");
+        assert!(warnings.is_empty());
+        assert_eq!(
+            html_of(&segments),
+            "<p><a href=\"https://blog.example/impressum\">Impressum</a> <img src=\"https://blog.example/logo.png\" alt=\"\"> <a href=\"//cdn.example/x\">x</a> <a href=\"#top\">t</a> <a href=\"https://a.example/\">a</a></p>"
+        );
+        let (segments, warnings) = finish_for_site(html, None).expect("valid");
+        assert!(html_of(&segments).contains("<a href=\"/impressum\">"));
+        let snippets: Vec<&str> = warnings
+            .iter()
+            .filter_map(|w| w.snippet.as_deref())
+            .collect();
+        assert_eq!(snippets, ["/impressum", "/logo.png"]);
+        assert!(
+            warnings[0]
+                .reason
+                .contains("set `url` in site.toml's `[site]`"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ use time::macros::format_description;
 
 use super::errors::{ContentError, ContentErrors, Problem};
 use super::liquid::Liquid;
+use ::liquid::ValueView;
+
 use super::model::{Document, Library, Site};
 use super::site_config::{self, SiteConfig};
 use super::{Source, front_matter, html, markdown, source};
@@ -28,6 +30,8 @@ pub(super) const RESERVED_SLUGS: [&str; 6] = [
 pub(super) struct Loader {
     pub(super) liquid: Liquid,
     pub(super) errors: Vec<ContentError>,
+    /// What loads but may not work as meant (a link relative to this host).
+    pub(super) warnings: Vec<ContentError>,
     /// Each site's `site.toml` text, for naming lines in cross-site checks.
     pub(super) site_tomls: BTreeMap<String, String>,
 }
@@ -73,7 +77,9 @@ impl Loader {
         }
         let default_site = self.check_sites(&sites, &defaults, source);
         match default_site {
-            Some(default_site) if self.errors.is_empty() => Ok(Library::new(sites, default_site)),
+            Some(default_site) if self.errors.is_empty() => {
+                Ok(Library::new(sites, default_site).with_warnings(self.warnings))
+            }
             _ => Err(ContentErrors(self.errors)),
         }
     }
@@ -242,7 +248,11 @@ impl Loader {
         };
         let liquid = liquid.unwrap_or(&self.liquid);
         match self.render_document(file, &path, config, site_variables, liquid) {
-            Ok(document) => Some((path, document)),
+            Ok((document, warnings)) => {
+                self.warnings
+                    .extend(warnings.into_iter().map(|w| w.into_error(file)));
+                Some((path, document))
+            }
             Err(problem) => {
                 self.errors.push(problem.into_error(file));
                 None
@@ -258,7 +268,7 @@ impl Loader {
         config: &SiteConfig,
         site_variables: &::liquid::Object,
         liquid: &Liquid,
-    ) -> Result<Document, Problem> {
+    ) -> Result<(Document, Vec<Problem>), Problem> {
         let split = front_matter::split(&file.text)?;
         let front = front_matter::parse(&split)?;
         let last_updated = match (path.date, front.lastupdate) {
@@ -313,7 +323,12 @@ impl Loader {
 
         let body = liquid.render(split.body, split.body_line, &globals)?;
         let rendered = markdown::render(&body, split.body_line, &front.title)?;
-        let (lead, body) = html::split_lead(html::finish(&rendered.html)?);
+        let site_url = site_variables
+            .get("url")
+            .map(|url| url.to_kstr().to_string())
+            .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+        let (segments, warnings) = html::finish_for_site(&rendered.html, site_url.as_deref())?;
+        let (lead, body) = html::split_lead(segments);
 
         let document = Document {
             title: front.title,
@@ -355,7 +370,7 @@ impl Loader {
                 ),
             ));
         }
-        Ok(document)
+        Ok((document, warnings))
     }
 }
 

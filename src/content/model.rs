@@ -352,6 +352,7 @@ impl Site {
 pub struct Library {
     sites: Vec<Arc<Site>>,
     default_site: usize,
+    warnings: Vec<super::ContentError>,
 }
 
 impl Library {
@@ -361,7 +362,18 @@ impl Library {
         Library {
             sites: sites.into_iter().map(Arc::new).collect(),
             default_site,
+            warnings: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_warnings(mut self, warnings: Vec<super::ContentError>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// What loaded but may not work as meant, as `file:line: reason`.
+    pub fn warnings(&self) -> &[super::ContentError] {
+        &self.warnings
     }
 
     pub fn sites(&self) -> &[Arc<Site>] {

@@ -117,3 +117,23 @@ fn check_refuses_links_out_of_the_folder_and_oversized_files() {
     );
     assert!(!stderr.contains("not for the web"));
 }
+
+/// A link relative to the serving host loads, but `check` says where it
+/// is and what to do; the content is still fine (exit 0).
+#[test]
+fn check_warns_about_links_relative_to_the_host() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/warnings");
+    let output = privacy_pages()
+        .args(["check", "--content"])
+        .arg(&case)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "warning: {}:7: the link `/impressum/` is relative to the host serving the page",
+        case.join("example.org/privacy.en.md").display()
+    );
+    assert!(stderr.starts_with(&expected), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("no problems"));
+}
