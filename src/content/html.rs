@@ -22,6 +22,9 @@ use super::model::{OptOutControl, Segment, ServiceId};
 const MARKER_TAG: &str = "privacy-optout";
 const MARKER_OPEN: &str = "<privacy-optout data-service=\"";
 const MARKER_CLOSE: &str = "</privacy-optout>";
+/// Where kramdown's `{:toc}` put the table of contents; a [`Segment::Toc`].
+pub const TOC_MARKER: &str = "<privacy-toc></privacy-toc>\n";
+const TOC_TAG: &str = "privacy-toc";
 
 /// Callout kinds a `<Card type="…">` may have, with the class that styles
 /// each in `static/style.css`.
@@ -35,7 +38,7 @@ const CARD_TYPES: [(&str, &str); 4] = [
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
-        .add_tags([MARKER_TAG])
+        .add_tags([MARKER_TAG, TOC_TAG])
         .rm_tags(["center"])
         // Operators' own links carry their own `rel` (kramdown attribute lists).
         .link_rel(None)
@@ -233,7 +236,7 @@ pub fn split_lead(mut segments: Vec<Segment>) -> (Vec<Segment>, Vec<Segment>) {
         .enumerate()
         .find_map(|(index, segment)| match segment {
             Segment::Html(html) => heading_at(html).map(|offset| (index, offset)),
-            Segment::OptOut(_) => None,
+            Segment::OptOut(_) | Segment::Toc => None,
         });
     let Some((index, offset)) = found else {
         return (Vec::new(), segments);
@@ -250,6 +253,18 @@ pub fn split_lead(mut segments: Vec<Segment>) -> (Vec<Segment>, Vec<Segment>) {
 }
 
 fn split_segments(html: &str) -> Result<Vec<Segment>, Problem> {
+    let mut segments = Vec::new();
+    for (index, part) in html.split(TOC_MARKER.trim_end()).enumerate() {
+        if index > 0 {
+            segments.push(Segment::Toc);
+        }
+        segments.extend(split_controls(part)?);
+    }
+    Ok(segments)
+}
+
+/// `html` cut at the opt-out markers.
+fn split_controls(html: &str) -> Result<Vec<Segment>, Problem> {
     let mut segments = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find(MARKER_OPEN) {
@@ -354,6 +369,7 @@ mod tests {
             .map(|s| match s {
                 Segment::Html(h) => h.clone(),
                 Segment::OptOut(c) => format!("[{}:{}]", c.service, c.label_html),
+                Segment::Toc => "[toc]".to_owned(),
             })
             .collect()
     }

@@ -12,6 +12,21 @@ use time::macros::format_description;
 
 use super::front_matter::parse_lastupdate;
 
+/// The two types liquid wants for each filter: the public one that is
+/// registered (`.filter(RelativeUrl)`), and the parsed one that runs.
+macro_rules! filter {
+    ($(#[doc = $doc:literal])* $public:ident, $parsed:ident, $name:literal) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, ParseFilter, FilterReflection)]
+        #[filter(name = $name, description = $name, parsed($parsed))]
+        pub struct $public;
+
+        #[derive(Debug, Default, Display_filter)]
+        #[name = $name]
+        struct $parsed;
+    };
+}
+
 /// `site.<key>` as text, if set.
 fn site_value(runtime: &dyn Runtime, key: &'static str) -> Option<String> {
     let value = runtime.try_get(&[ScalarCow::new("site"), ScalarCow::new(key)])?;
@@ -31,17 +46,10 @@ fn relative(runtime: &dyn Runtime, input: &str) -> String {
     format!("{base}/{}", input.trim_start_matches('/'))
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "relative_url",
-    description = "Prefixes a path with site.baseurl.",
-    parsed(RelativeUrlFilter)
-)]
-pub struct RelativeUrl;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "relative_url"]
-struct RelativeUrlFilter;
+filter! {
+    /// Prefixes a path with site.baseurl.
+    RelativeUrl, RelativeUrlFilter, "relative_url"
+}
 
 impl Filter for RelativeUrlFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -49,17 +57,10 @@ impl Filter for RelativeUrlFilter {
     }
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "absolute_url",
-    description = "Prefixes a path with site.url and site.baseurl.",
-    parsed(AbsoluteUrlFilter)
-)]
-pub struct AbsoluteUrl;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "absolute_url"]
-struct AbsoluteUrlFilter;
+filter! {
+    /// Prefixes a path with site.url and site.baseurl.
+    AbsoluteUrl, AbsoluteUrlFilter, "absolute_url"
+}
 
 impl Filter for AbsoluteUrlFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
@@ -86,17 +87,10 @@ fn date_of(input: &dyn ValueView, filter: &str) -> Result<time::OffsetDateTime> 
     })
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "date_to_string",
-    description = "A date as `02 Sep 2018`.",
-    parsed(DateToStringFilter)
-)]
-pub struct DateToString;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "date_to_string"]
-struct DateToStringFilter;
+filter! {
+    /// A date as `02 Sep 2018`.
+    DateToString, DateToStringFilter, "date_to_string"
+}
 
 impl Filter for DateToStringFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -108,17 +102,10 @@ impl Filter for DateToStringFilter {
     }
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "date_to_long_string",
-    description = "A date as `02 September 2018`.",
-    parsed(DateToLongStringFilter)
-)]
-pub struct DateToLongString;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "date_to_long_string"]
-struct DateToLongStringFilter;
+filter! {
+    /// A date as `02 September 2018`.
+    DateToLongString, DateToLongStringFilter, "date_to_long_string"
+}
 
 impl Filter for DateToLongStringFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -130,17 +117,10 @@ impl Filter for DateToLongStringFilter {
     }
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "slugify",
-    description = "Lowercase words joined by hyphens.",
-    parsed(SlugifyFilter)
-)]
-pub struct Slugify;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "slugify"]
-struct SlugifyFilter;
+filter! {
+    /// Lowercase words joined by hyphens.
+    Slugify, SlugifyFilter, "slugify"
+}
 
 impl Filter for SlugifyFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -148,17 +128,10 @@ impl Filter for SlugifyFilter {
     }
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "xml_escape",
-    description = "Escapes text for XML.",
-    parsed(XmlEscapeFilter)
-)]
-pub struct XmlEscape;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "xml_escape"]
-struct XmlEscapeFilter;
+filter! {
+    /// Escapes text for XML.
+    XmlEscape, XmlEscapeFilter, "xml_escape"
+}
 
 impl Filter for XmlEscapeFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -169,17 +142,10 @@ impl Filter for XmlEscapeFilter {
     }
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "jsonify",
-    description = "The value as JSON.",
-    parsed(JsonifyFilter)
-)]
-pub struct Jsonify;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "jsonify"]
-struct JsonifyFilter;
+filter! {
+    /// The value as JSON.
+    Jsonify, JsonifyFilter, "jsonify"
+}
 
 impl Filter for JsonifyFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
@@ -189,17 +155,10 @@ impl Filter for JsonifyFilter {
     }
 }
 
-#[derive(Clone, ParseFilter, FilterReflection)]
-#[filter(
-    name = "markdownify",
-    description = "Markdown to HTML.",
-    parsed(MarkdownifyFilter)
-)]
-pub struct Markdownify;
-
-#[derive(Debug, Default, Display_filter)]
-#[name = "markdownify"]
-struct MarkdownifyFilter;
+filter! {
+    /// Markdown to HTML.
+    Markdownify, MarkdownifyFilter, "markdownify"
+}
 
 impl Filter for MarkdownifyFilter {
     fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {

@@ -441,6 +441,7 @@ mod tests {
             .map(|segment| match segment {
                 crate::content::Segment::Html(html) => html.clone(),
                 crate::content::Segment::OptOut(control) => control.label_html.clone(),
+                crate::content::Segment::Toc => String::new(),
             })
             .collect()
     }

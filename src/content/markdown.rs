@@ -79,9 +79,9 @@ fn drop_repeated_title(events: &mut Vec<(Event<'_>, Range<usize>)>, title: &str)
 }
 
 /// kramdown's block attribute lists (`{: .notice--info}` alone or on the
-/// line after a paragraph) and its table-of-contents marker (`* TOC` then
-/// `{:toc}`) go: the page has its own table of contents, and no theme
-/// whose classes they name.
+/// line after a paragraph) go: there is no theme here whose classes they
+/// name. Its table-of-contents marker (`* TOC` then `{:toc}`) becomes ours:
+/// the page's table of contents goes there.
 fn drop_block_attributes(events: &mut Vec<(Event<'_>, Range<usize>)>) {
     let is_list = |t: &str| {
         let t = t.trim();
@@ -132,7 +132,13 @@ fn drop_block_attributes(events: &mut Vec<(Event<'_>, Range<usize>)>) {
                 .position(|(e, _)| matches!(e, Event::End(TagEnd::List(_))))
                 .map(|offset| i + offset + 1);
             if let (true, Some(end)) = (toc_marker, end) {
-                events.drain(i..end);
+                // kramdown puts the table of contents where the marker is.
+                let range = events[i].1.clone();
+                events.splice(
+                    i..end,
+                    [(Event::Html(CowStr::from(super::html::TOC_MARKER)), range)],
+                );
+                i += 1;
                 continue;
             }
         }
@@ -460,10 +466,10 @@ mod tests {
         );
     }
 
-    /// kramdown's table-of-contents marker and block attribute lists, as
-    /// Jekyll themes have them, go; a list after a link still applies.
+    /// kramdown's table-of-contents marker becomes ours, block attribute
+    /// lists go; a list after a link still applies.
     #[test]
-    fn kramdown_toc_and_block_attributes_go() {
+    fn kramdown_toc_and_block_attributes() {
         let rendered = render(
             "* TOC\n{:toc}\n\nIntro.\n{: .notice--info}\n\n{: .lead}\n\n## A\n{: .class}\n\n- item\n{: .x}\n\n[x](https://x.example){:target=\"_blank\"}\n",
             1,
@@ -472,7 +478,7 @@ mod tests {
         .expect("valid");
         assert_eq!(
             rendered.html,
-            "<p>Intro.</p>\n<h2 id=\"a\">A</h2>\n<ul>\n<li>item</li>\n</ul>\n<p><a href=\"https://x.example\" target=\"_blank\">x</a></p>\n"
+            "<privacy-toc></privacy-toc>\n<p>Intro.</p>\n<h2 id=\"a\">A</h2>\n<ul>\n<li>item</li>\n</ul>\n<p><a href=\"https://x.example\" target=\"_blank\">x</a></p>\n"
         );
         // A real list that happens to say TOC stays.
         let list = render("* TOC\n* more\n", 1, "").expect("valid");

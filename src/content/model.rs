@@ -75,6 +75,8 @@ pub enum Segment {
     /// Sanitised, well-formed HTML.
     Html(String),
     OptOut(OptOutControl),
+    /// The table of contents, where kramdown's `{:toc}` put it.
+    Toc,
 }
 
 /// A `javascript:<service>Optout();` link from the source, as a typed control.
@@ -130,6 +132,15 @@ pub struct Section {
 }
 
 impl Document {
+    /// Whether the text places the table of contents itself (`{:toc}`);
+    /// otherwise pages show it after the lead.
+    pub fn places_toc(&self) -> bool {
+        self.lead
+            .iter()
+            .chain(&self.body)
+            .any(|s| matches!(s, Segment::Toc))
+    }
+
     /// The opt-out controls this document offers, in order of appearance.
     pub fn opt_outs(&self) -> impl Iterator<Item = &OptOutControl> {
         self.lead
@@ -137,7 +148,7 @@ impl Document {
             .chain(&self.body)
             .filter_map(|segment| match segment {
                 Segment::OptOut(control) => Some(control),
-                Segment::Html(_) => None,
+                Segment::Html(_) | Segment::Toc => None,
             })
     }
 }

@@ -211,6 +211,7 @@ fn parts<'a>(segments: &'a [Segment], site: &Site, consent: &Consent, tr: Tr) ->
         .map(|segment| match segment {
             Segment::Html(html) => Part::Html(html),
             Segment::OptOut(control) => Part::Control(control_view(control, site, consent, tr)),
+            Segment::Toc => Part::Toc,
         })
         .collect()
 }

@@ -209,6 +209,8 @@ pub(crate) struct PolicyPage<'a> {
 pub(crate) enum Part<'a> {
     Html(&'a str),
     Control(ControlView<'a>),
+    /// The table of contents, here rather than after the lead.
+    Toc,
 }
 
 /// An opt-out control in its visitor's state. Both states are in the page,

@@ -58,6 +58,12 @@ async fn a_jekyll_page_answers_at_its_permalink() {
         body.contains("<a href=\"#1-analyse\">1. Analyse</a>"),
         "{body}"
     );
+    // `{:toc}` put the table of contents after the introduction, once.
+    assert_eq!(body.matches("<nav class=\"toc\"").count(), 1, "{body}");
+    let intro = body.find("nimmt den Schutz").expect("intro");
+    let toc = body.find("<nav class=\"toc\"").expect("toc");
+    assert!(intro < toc, "{body}");
+    assert!(!body.contains("privacy-toc"));
     // The permalink is the canonical address.
     assert!(
         body.contains("<link rel=\"canonical\" href=\"http://blog.example/datenschutz/\">"),
