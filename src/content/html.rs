@@ -44,6 +44,13 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .link_rel(None)
         .add_tag_attributes("a", ["target", "rel"])
         .add_tag_attributes("aside", ["role"])
+        // Classes from kramdown's block attribute lists (see `kramdown`).
+        .add_tag_attributes("p", ["class"])
+        .add_tag_attributes("li", ["class"])
+        .add_tag_attributes("h1", ["class"])
+        .add_tag_attributes("h2", ["class"])
+        .add_tag_attributes("h3", ["class"])
+        .add_tag_attributes("h4", ["class"])
         .add_tag_attributes(MARKER_TAG, ["data-service"])
         .add_generic_attributes(["id"])
         .add_allowed_classes("div", ["center"])

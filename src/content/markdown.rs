@@ -38,7 +38,7 @@ pub fn render(markdown: &str, body_line: usize, title: &str) -> Result<Rendered,
         TextMergeWithOffset::new(Parser::new_ext(markdown, parser_options()).into_offset_iter())
             .collect();
     drop_repeated_title(&mut events, title);
-    drop_block_attributes(&mut events);
+    super::kramdown::block_attributes(&mut events, markdown);
 
     let toc = super::headings::assign_heading_ids(&mut events);
     let events = apply_link_attributes(events, &line_of)?;
@@ -76,74 +76,6 @@ fn drop_repeated_title(events: &mut Vec<(Event<'_>, Range<usize>)>, title: &str)
         .position(|(event, _)| matches!(event, Event::End(TagEnd::Heading(HeadingLevel::H1))))
         .map_or(0, |end| end + 1);
     events.drain(..end);
-}
-
-/// kramdown's block attribute lists (`{: .notice--info}` alone or on the
-/// line after a paragraph) go: there is no theme here whose classes they
-/// name. Its table-of-contents marker (`* TOC` then `{:toc}`) becomes ours:
-/// the page's table of contents goes there.
-fn drop_block_attributes(events: &mut Vec<(Event<'_>, Range<usize>)>) {
-    let is_list = |t: &str| {
-        let t = t.trim();
-        t.starts_with("{:") && t.ends_with('}') && !t.contains('\n')
-    };
-    let text_at = |events: &[(Event<'_>, Range<usize>)], i: usize| match events.get(i) {
-        Some((Event::Text(t), _)) => Some(t.to_string()),
-        _ => None,
-    };
-    let mut i = 0;
-    while i < events.len() {
-        let ends_block = matches!(
-            events.get(i + 2).map(|(e, _)| e),
-            Some(Event::End(TagEnd::Paragraph | TagEnd::Item))
-        );
-        // `text\n{: .class}`: the list after a soft break, at the block's end.
-        if matches!(events[i].0, Event::SoftBreak)
-            && ends_block
-            && text_at(events, i + 1).is_some_and(|t| is_list(&t))
-        {
-            events.drain(i..i + 2);
-            continue;
-        }
-        // A paragraph that is only an attribute list.
-        if matches!(events[i].0, Event::Start(Tag::Paragraph))
-            && text_at(events, i + 1).is_some_and(|t| is_list(&t))
-            && matches!(
-                events.get(i + 2).map(|(e, _)| e),
-                Some(Event::End(TagEnd::Paragraph))
-            )
-        {
-            events.drain(i..i + 3);
-            continue;
-        }
-        // `* TOC` + `{:toc}`: a list whose one item reads `TOC`, once the
-        // attribute list after it is gone.
-        if matches!(events[i].0, Event::Start(Tag::List(_)))
-            && matches!(
-                events.get(i + 1).map(|(e, _)| e),
-                Some(Event::Start(Tag::Item))
-            )
-            && text_at(events, i + 2).is_some_and(|t| t.trim() == "TOC")
-        {
-            let toc_marker = matches!(events.get(i + 3).map(|(e, _)| e), Some(Event::SoftBreak))
-                && text_at(events, i + 4).is_some_and(|t| t.trim() == "{:toc}");
-            let end = events[i..]
-                .iter()
-                .position(|(e, _)| matches!(e, Event::End(TagEnd::List(_))))
-                .map(|offset| i + offset + 1);
-            if let (true, Some(end)) = (toc_marker, end) {
-                // kramdown puts the table of contents where the marker is.
-                let range = events[i].1.clone();
-                events.splice(
-                    i..end,
-                    [(Event::Html(CowStr::from(super::html::TOC_MARKER)), range)],
-                );
-                i += 1;
-                continue;
-            }
-        }
-        i += 1;
-    }
 }
 
 /// Replaces `[text](url){:attrs}` by an `<a>` carrying those attributes. An
@@ -466,8 +398,9 @@ mod tests {
         );
     }
 
-    /// kramdown's table-of-contents marker becomes ours, block attribute
-    /// lists go; a list after a link still applies.
+    /// kramdown's table-of-contents marker becomes ours; block attribute
+    /// lists give their block classes (after it, on the line after it, or
+    /// alone before the next); a list after a link still applies.
     #[test]
     fn kramdown_toc_and_block_attributes() {
         let rendered = render(
@@ -478,7 +411,7 @@ mod tests {
         .expect("valid");
         assert_eq!(
             rendered.html,
-            "<privacy-toc></privacy-toc>\n<p>Intro.</p>\n<h2 id=\"a\">A</h2>\n<ul>\n<li>item</li>\n</ul>\n<p><a href=\"https://x.example\" target=\"_blank\">x</a></p>\n"
+            "<privacy-toc></privacy-toc>\n<p class=\"notice--info\">Intro.</p>\n<h2 id=\"a\" class=\"lead class\">A</h2>\n<ul>\n<li class=\"x\">item</li>\n</ul>\n<p><a href=\"https://x.example\" target=\"_blank\">x</a></p>\n"
         );
         // A real list that happens to say TOC stays.
         let list = render("* TOC\n* more\n", 1, "").expect("valid");

@@ -18,6 +18,7 @@ mod front_matter;
 mod headings;
 mod html;
 mod jekyll;
+mod kramdown;
 mod liquid;
 mod live;
 mod loader;

@@ -64,6 +64,11 @@ async fn a_jekyll_page_answers_at_its_permalink() {
     let toc = body.find("<nav class=\"toc\"").expect("toc");
     assert!(intro < toc, "{body}");
     assert!(!body.contains("privacy-toc"));
+    // A block attribute list's class stays (sanitised: classes and ids only).
+    assert!(
+        body.contains("<p class=\"notice--info\">Sie können jederzeit widersprechen.</p>"),
+        "{body}"
+    );
     // The permalink is the canonical address.
     assert!(
         body.contains("<link rel=\"canonical\" href=\"http://blog.example/datenschutz/\">"),
