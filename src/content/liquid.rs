@@ -3,12 +3,12 @@
 //! Strict by design: an unknown variable, filter or include is an error at
 //! start-up, so a typo never reaches a visitor as an empty string.
 
-use liquid::model::ValueView;
 use std::collections::BTreeMap;
 
 use liquid::partials::{EagerCompiler, InMemorySource};
 use liquid::{Object, Parser, ParserBuilder};
 
+use super::liquid_checks::{check_conditions_and_dates, liquid_tags};
 use super::{Problem, jekyll};
 
 /// A Liquid parser with the standard library of tags and filters and
@@ -18,6 +18,8 @@ pub struct Liquid {
     parser: Parser,
     /// The site's `_includes/`, by name (`footer.html`): what `{% include %}` may name.
     includes: BTreeMap<String, String>,
+    /// The site's policies, by name: what `{% link privacy.md %}` may name.
+    policies: Vec<String>,
 }
 
 impl Liquid {
@@ -32,7 +34,14 @@ impl Liquid {
         Liquid {
             parser,
             includes: BTreeMap::new(),
+            policies: Vec::new(),
         }
+    }
+
+    /// `{% link %}` may name these policies of the site.
+    pub fn with_policies(mut self, policies: Vec<String>) -> Self {
+        self.policies = policies;
+        self
     }
 
     /// A parser for a site with an `_includes/` folder, as Jekyll has one:
@@ -51,7 +60,11 @@ impl Liquid {
                     flatten_message(&err.to_string())
                 ))
             })?;
-        Ok(Liquid { parser, includes })
+        Ok(Liquid {
+            parser,
+            includes,
+            policies: Vec::new(),
+        })
     }
 
     /// Liquid's standard library and Jekyll's filters.
@@ -77,7 +90,8 @@ impl Liquid {
         if !body.contains("{{") && !body.contains("{%") {
             return Ok(body.to_owned());
         }
-        let body = self.quote_includes(body, body_line, globals)?;
+        let body = self.resolve_links(body, body_line)?;
+        let body = self.quote_includes(&body, body_line, globals)?;
         let body = body.as_str();
         check_conditions_and_dates(body, body_line, globals)?;
         let result = self
@@ -95,6 +109,43 @@ impl Liquid {
                 .unwrap_or(body_line);
             Problem::at_line(line, format!("Liquid: {}", flatten_message(&message)))
         })
+    }
+
+    /// Jekyll's `{% link _pages/privacy.md %}` to a policy of this site, as
+    /// its address (`/privacy`); to anything else, an error saying what to
+    /// write: the rest of the Jekyll site is not here.
+    fn resolve_links(&self, body: &str, body_line: usize) -> Result<String, Problem> {
+        let mut out = String::with_capacity(body.len());
+        let mut rest = 0;
+        for (offset, tag) in liquid_tags(body) {
+            let inner = tag
+                .trim_start_matches("{%")
+                .trim_end_matches("%}")
+                .trim_matches('-')
+                .trim();
+            let Some(path) = inner.strip_prefix("link ").map(str::trim) else {
+                continue;
+            };
+            // `_pages/datenschutz.de.md` → `datenschutz`.
+            let file = path.rsplit('/').next().unwrap_or(path);
+            let name = file.split('.').next().unwrap_or(file);
+            if !self.policies.iter().any(|policy| policy == name) {
+                let line = body_line + super::line_at(body, offset) - 1;
+                return Err(Problem::at_line(
+                    line,
+                    format!(
+                        "`{tag}`: `{path}` is not a policy of this site ({}); the rest of the Jekyll site is not here, so write that page's URL (`/impressum/`) instead",
+                        self.policies.join(", ")
+                    ),
+                ));
+            }
+            out.push_str(&body[rest..offset]);
+            out.push('/');
+            out.push_str(name);
+            rest = offset + tag.len();
+        }
+        out.push_str(&body[rest..]);
+        Ok(out)
     }
 
     /// Jekyll's `{% include footer.html %}` as Liquid reads it
@@ -182,233 +233,6 @@ impl Default for Liquid {
     fn default() -> Self {
         Liquid::new()
     }
-}
-
-/// What Liquid itself lets pass and a policy must not: a condition on a
-/// variable that does not exist (Liquid reads it as false, and the text
-/// inside disappears without a word), and a date printed from `"now"`
-/// (it would change with every restart of the service).
-fn check_conditions_and_dates(
-    body: &str,
-    body_line: usize,
-    globals: &Object,
-) -> Result<(), Problem> {
-    let tags: Vec<(usize, &str)> = liquid_tags(body).collect();
-    let defined = defined_names(&tags);
-    for (offset, tag) in &tags {
-        let line = || body_line + super::line_at(body, *offset) - 1;
-        if let Some(reason) = unknown_tag(tag) {
-            return Err(Problem::at_line(line(), format!("`{tag}`: {reason}")));
-        }
-        if prints_now(tag) {
-            return Err(Problem::at_line(
-                line(),
-                format!(
-                    "`{tag}`: a date from \"now\" changes whenever the service starts, and a policy's date must not; \
-                     write the date in the front matter (`lastupdate: 2024-06-01`) and print `page.lastupdate`"
-                ),
-            ));
-        }
-        let Some(condition) = condition(tag) else {
-            continue;
-        };
-        for variable in variables(condition) {
-            let root = variable.split(['.', '[']).next().unwrap_or_default();
-            if defined.iter().any(|name| name == root) || resolves(&variable, globals) {
-                continue;
-            }
-            return Err(Problem::at_line(
-                line(),
-                format!(
-                    "`{tag}`: `{variable}` is not defined, so Liquid would read it as false and \
-                     drop the text inside without a word; define it (front matter keys are \
-                     `page.<key>`) or remove the condition"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Liquid's own tags (and their ends), which its standard library parses.
-const LIQUID_TAGS: [&str; 23] = [
-    "assign",
-    "capture",
-    "case",
-    "when",
-    "else",
-    "elsif",
-    "cycle",
-    "for",
-    "break",
-    "continue",
-    "if",
-    "unless",
-    "ifchanged",
-    "increment",
-    "decrement",
-    "raw",
-    "tablerow",
-    "comment",
-    "include",
-    "render",
-    "endraw",
-    "endcomment",
-    "liquid",
-];
-
-/// What to do about a tag that is not Liquid's (Jekyll's `link`,
-/// `post_url`, a plugin's), rather than the parser's puzzled message.
-fn unknown_tag(tag: &str) -> Option<String> {
-    let inner = tag.strip_prefix("{%")?.strip_suffix("%}")?;
-    let name = inner.trim_matches('-').split_whitespace().next()?;
-    if LIQUID_TAGS.contains(&name)
-        || name
-            .strip_prefix("end")
-            .is_some_and(|n| LIQUID_TAGS.contains(&n))
-    {
-        return None;
-    }
-    Some(match name {
-        "link" | "post_url" => format!(
-            "Jekyll's `{name}` tag finds a page of the Jekyll site, which is not here; write that page's URL (`/impressum/`) instead"
-        ),
-        "highlight" => {
-            "Jekyll's `highlight` tag is not supported; use a fenced code block (```) instead"
-                .to_owned()
-        }
-        _ => format!(
-            "`{name}` is not a Liquid tag (a Jekyll plugin's?); remove it, or write what it would print"
-        ),
-    })
-}
-
-/// `{{ "now" | date: … }}`, `{{ 'today' | date … }}`.
-fn prints_now(tag: &str) -> bool {
-    let inner = tag.trim_start_matches(['{', '%', '-']).trim_start();
-    ["\"now\"", "'now'", "\"today\"", "'today'"]
-        .iter()
-        .any(|literal| {
-            inner.strip_prefix(literal).is_some_and(|rest| {
-                rest.trim_start()
-                    .strip_prefix('|')
-                    .is_some_and(|rest| rest.trim_start().starts_with("date"))
-            })
-        })
-}
-
-/// The expression of an `if`, `elsif` or `unless` tag.
-fn condition(tag: &str) -> Option<&str> {
-    let inner = tag.strip_prefix("{%")?.strip_suffix("%}")?;
-    let inner = inner.trim_matches('-').trim();
-    ["if ", "elsif ", "unless "]
-        .iter()
-        .find_map(|keyword| inner.strip_prefix(keyword))
-}
-
-/// Names a template defines for itself (`assign`, `capture`, loop
-/// variables), which a condition may use.
-fn defined_names(tags: &[(usize, &str)]) -> Vec<String> {
-    let mut names = vec!["forloop".to_owned(), "tablerowloop".to_owned()];
-    for (_, tag) in tags {
-        let Some(inner) = tag.strip_prefix("{%").and_then(|t| t.strip_suffix("%}")) else {
-            continue;
-        };
-        let mut words = inner.trim_matches('-').split_whitespace();
-        if let (
-            Some("assign" | "capture" | "for" | "tablerow" | "increment" | "decrement"),
-            Some(name),
-        ) = (words.next(), words.next())
-        {
-            names.push(name.trim_end_matches('=').to_owned());
-        }
-    }
-    names
-}
-
-/// The variable paths in a condition (`page.title`, `site.data.x`), quoted
-/// strings, numbers, operators and keywords left out.
-fn variables(condition: &str) -> Vec<String> {
-    let mut variables = Vec::new();
-    let mut chars = condition.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' | '\'' => {
-                for next in chars.by_ref() {
-                    if next == c {
-                        break;
-                    }
-                }
-            }
-            c if c.is_alphabetic() || c == '_' => {
-                let mut word = String::from(c);
-                while let Some(&next) = chars.peek() {
-                    if next.is_alphanumeric() || matches!(next, '_' | '-' | '.' | '?') {
-                        word.push(next);
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                let keyword = matches!(
-                    word.as_str(),
-                    "and"
-                        | "or"
-                        | "contains"
-                        | "true"
-                        | "false"
-                        | "nil"
-                        | "null"
-                        | "empty"
-                        | "blank"
-                );
-                if !keyword {
-                    variables.push(word);
-                }
-            }
-            _ => {}
-        }
-    }
-    variables
-}
-
-/// Whether `path` (`page.title`) names a value in `globals`. `size`,
-/// `first` and `last` at the end are Liquid's own, on any list or string.
-fn resolves(path: &str, globals: &Object) -> bool {
-    let mut segments = path.split('.');
-    let Some(root) = segments.next().and_then(|root| globals.get(root)) else {
-        return false;
-    };
-    let mut value: &dyn ValueView = root;
-    let segments: Vec<&str> = segments.collect();
-    for (index, segment) in segments.iter().enumerate() {
-        let last = index + 1 == segments.len();
-        match value.as_object().and_then(|object| object.get(segment)) {
-            Some(next) => value = next,
-            None => return last && matches!(*segment, "size" | "first" | "last"),
-        }
-    }
-    true
-}
-
-/// Every `{{ … }}` and `{% … %}` in `body`, with its byte offset.
-fn liquid_tags(body: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut rest = 0;
-    std::iter::from_fn(move || {
-        let start = rest + body[rest..].find('{')?;
-        let closer = match body[start..].get(..2)? {
-            "{{" => "}}",
-            "{%" => "%}",
-            _ => {
-                rest = start + 1;
-                return Some(None);
-            }
-        };
-        let end = start + 2 + body[start + 2..].find(closer)? + 2;
-        rest = end;
-        Some(Some((start, &body[start..end])))
-    })
-    .flatten()
 }
 
 /// Liquid's syntax errors read `liquid:  --> 2:6 …`.
@@ -508,6 +332,11 @@ mod tests {
             (
                 "See {% link _pages/impressum.md %}.",
                 10,
+                "`_pages/impressum.md` is not a policy of this site (); the rest of the Jekyll site is not here",
+            ),
+            (
+                "{% post_url 2010-07-21-name %}",
+                10,
                 "write that page's URL",
             ),
             ("{% seo %}", 10, "`seo` is not a Liquid tag"),
@@ -575,6 +404,27 @@ mod tests {
             problem.reason.contains("`date_to_string` needs a date"),
             "{problem:?}"
         );
+    }
+
+    /// `{% link %}` to a policy of the site is its address.
+    #[test]
+    fn links_to_policies_of_the_site() {
+        let liquid = Liquid::new().with_policies(vec!["privacy".to_owned(), "imprint".to_owned()]);
+        assert_eq!(
+            liquid
+                .render(
+                    "[Impressum]({% link _pages/imprint.de.md %}), {% link privacy.md %}",
+                    1,
+                    &globals()
+                )
+                .as_deref(),
+            Ok("[Impressum](/imprint), /privacy")
+        );
+        let problem = liquid
+            .render("a\n{% link about.md %}", 1, &globals())
+            .expect_err("no such policy");
+        assert_eq!(problem.line, Some(2));
+        assert!(problem.reason.contains("(privacy, imprint)"), "{problem:?}");
     }
 
     /// Jekyll's `_includes/`: pasted by name, checked like the page, and

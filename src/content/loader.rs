@@ -28,7 +28,6 @@ pub(super) const RESERVED_SLUGS: [&str; 6] = [
 
 #[derive(Default)]
 pub(super) struct Loader {
-    pub(super) liquid: Liquid,
     pub(super) errors: Vec<ContentError>,
     /// What loads but may not work as meant (a link relative to this host).
     pub(super) warnings: Vec<ContentError>,
@@ -132,8 +131,15 @@ impl Loader {
             .first()
             .map_or_else(PathBuf::new, |f| f.display.clone());
         let site_variables = self.site_variables(&config, &config_path, jekyll_configs.first())?;
+        // What `{% link %}` may name: the policies the file names say.
+        let mut policies: Vec<String> = documents
+            .iter()
+            .filter_map(|f| parse_document_path(&f.relative).ok().map(|p| p.slug))
+            .collect();
+        policies.sort();
+        policies.dedup();
         let site_liquid = if include_files.is_empty() {
-            None
+            Liquid::new()
         } else {
             let includes = include_files
                 .iter()
@@ -143,19 +149,19 @@ impl Loader {
                 })
                 .collect();
             match Liquid::with_includes(includes) {
-                Ok(liquid) => Some(liquid),
+                Ok(liquid) => liquid,
                 Err(problem) => {
                     self.errors.push(problem.into_error(&include_files[0]));
                     return None;
                 }
             }
-        };
+        }
+        .with_policies(policies);
 
         let mut drafts: Drafts = BTreeMap::new();
         for file in &documents {
-            let liquid = site_liquid.as_ref();
             if let Some((path, document)) =
-                self.load_document(file, &config, &site_variables, liquid)
+                self.load_document(file, &config, &site_variables, &site_liquid)
             {
                 let translations = drafts
                     .entry(path.slug)
@@ -237,7 +243,7 @@ impl Loader {
         file: &source::SourceFile,
         config: &SiteConfig,
         site_variables: &::liquid::Object,
-        liquid: Option<&Liquid>,
+        liquid: &Liquid,
     ) -> Option<(DocumentPath, Document)> {
         let path = match parse_document_path(&file.relative) {
             Ok(path) => path,
@@ -246,7 +252,6 @@ impl Loader {
                 return None;
             }
         };
-        let liquid = liquid.unwrap_or(&self.liquid);
         match self.render_document(file, &path, config, site_variables, liquid) {
             Ok((document, warnings)) => {
                 self.warnings

@@ -20,6 +20,7 @@ mod html;
 mod jekyll;
 mod kramdown;
 mod liquid;
+mod liquid_checks;
 mod live;
 mod loader;
 mod markdown;

@@ -66,7 +66,7 @@ async fn a_jekyll_page_answers_at_its_permalink() {
     assert!(!body.contains("privacy-toc"));
     // A block attribute list's class stays (sanitised: classes and ids only).
     assert!(
-        body.contains("<p class=\"notice--info\">Sie können jederzeit widersprechen.</p>"),
+        body.contains("<p class=\"notice--info\">Sie können jederzeit widersprechen. Diese Erklärung: <a href=\"/privacy\">Datenschutz</a>.</p>"),
         "{body}"
     );
     // The permalink is the canonical address.
