@@ -74,12 +74,17 @@ enum Alignment {
     Moved,
 }
 
-/// Compares the sections of an older and a newer version.
-pub fn compare(old: &[Section], new: &[Section]) -> Comparison {
-    let old_titles: Vec<&str> = old.iter().map(|s| s.title.as_str()).collect();
-    let new_titles: Vec<&str> = new.iter().map(|s| s.title.as_str()).collect();
+/// Lines up two sequences by their keys (Patience diff): equal keys pair;
+/// where the diff replaces a run with another, items side by side pair if
+/// `same` says they are one item changed, else one is removed and the other
+/// added.
+fn align<K: std::hash::Hash + Eq + Ord>(
+    old: &[K],
+    new: &[K],
+    same: impl Fn(usize, usize) -> bool,
+) -> Vec<Alignment> {
     let mut aligned = Vec::new();
-    for op in capture_diff_slices(Algorithm::Patience, &old_titles, &new_titles) {
+    for op in capture_diff_slices(Algorithm::Patience, old, new) {
         let (old_range, new_range) = (op.old_range(), op.new_range());
         match op {
             DiffOp::Equal { .. } => {
@@ -92,16 +97,10 @@ pub fn compare(old: &[Section], new: &[Section]) -> Comparison {
             DiffOp::Delete { .. } => aligned.extend(old_range.map(Alignment::Removed)),
             DiffOp::Insert { .. } => aligned.extend(new_range.map(Alignment::Added)),
             DiffOp::Replace { .. } => {
-                // Side by side: a renamed section whose words mostly stayed
-                // is that section, changed.
                 let (mut olds, mut news) = (old_range, new_range);
                 loop {
                     match (olds.next(), news.next()) {
-                        (Some(o), Some(n))
-                            if similarity(&body(&old[o]), &body(&new[n])) >= SAME_THING =>
-                        {
-                            aligned.push(Alignment::Paired(o, n));
-                        }
+                        (Some(o), Some(n)) if same(o, n) => aligned.push(Alignment::Paired(o, n)),
                         (None, None) => break,
                         (o, n) => {
                             aligned.extend(o.map(Alignment::Removed));
@@ -112,6 +111,17 @@ pub fn compare(old: &[Section], new: &[Section]) -> Comparison {
             }
         }
     }
+    aligned
+}
+
+/// Compares the sections of an older and a newer version.
+pub fn compare(old: &[Section], new: &[Section]) -> Comparison {
+    let old_titles: Vec<&str> = old.iter().map(|s| s.title.as_str()).collect();
+    let new_titles: Vec<&str> = new.iter().map(|s| s.title.as_str()).collect();
+    // A renamed section whose words mostly stayed is that section, changed.
+    let mut aligned = align(&old_titles, &new_titles, |o, n| {
+        similarity(&body(&old[o]), &body(&new[n])) >= SAME_THING
+    });
     // A section that moved is removed in one place and added in another
     // under the same title: it is one section.
     for index in 0..aligned.len() {
@@ -163,49 +173,16 @@ impl Comparison {
 }
 
 fn paragraph_changes(old: &[String], new: &[String]) -> Vec<ParagraphChange> {
-    let mut changes = Vec::new();
-    for op in capture_diff_slices(Algorithm::Patience, old, new) {
-        match op {
-            DiffOp::Equal { .. } => {}
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => changes.extend(
-                old[old_index..old_index + old_len]
-                    .iter()
-                    .cloned()
-                    .map(ParagraphChange::Removed),
-            ),
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => changes.extend(
-                new[new_index..new_index + new_len]
-                    .iter()
-                    .cloned()
-                    .map(ParagraphChange::Added),
-            ),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
-                let olds = &old[old_index..old_index + old_len];
-                let news = &new[new_index..new_index + new_len];
-                for i in 0..olds.len().max(news.len()) {
-                    match (olds.get(i), news.get(i)) {
-                        (Some(o), Some(n)) if similarity(o, n) >= SAME_THING => {
-                            changes.push(ParagraphChange::Changed(words(o, n)));
-                        }
-                        (o, n) => {
-                            changes.extend(o.cloned().map(ParagraphChange::Removed));
-                            changes.extend(n.cloned().map(ParagraphChange::Added));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    changes
+    align(old, new, |o, n| similarity(&old[o], &new[n]) >= SAME_THING)
+        .into_iter()
+        .filter_map(|alignment| match alignment {
+            Alignment::Paired(o, n) if old[o] == new[n] => None,
+            Alignment::Paired(o, n) => Some(ParagraphChange::Changed(words(&old[o], &new[n]))),
+            Alignment::Removed(o) => Some(ParagraphChange::Removed(old[o].clone())),
+            Alignment::Added(n) => Some(ParagraphChange::Added(new[n].clone())),
+            Alignment::Moved => None,
+        })
+        .collect()
 }
 
 /// The share of words two texts have in common, 0 to 1 (white space

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use liquid::partials::{EagerCompiler, InMemorySource};
 use liquid::{Object, Parser, ParserBuilder};
 
-use super::liquid_checks::{check_conditions_and_dates, liquid_tags};
+use super::liquid_checks::{check_conditions_and_dates, liquid_tags, tag_body};
 use super::{Problem, jekyll};
 
 /// A Liquid parser with the standard library of tags and filters and
@@ -115,37 +115,24 @@ impl Liquid {
     /// its address (`/privacy`); to anything else, an error saying what to
     /// write: the rest of the Jekyll site is not here.
     fn resolve_links(&self, body: &str, body_line: usize) -> Result<String, Problem> {
-        let mut out = String::with_capacity(body.len());
-        let mut rest = 0;
-        for (offset, tag) in liquid_tags(body) {
-            let inner = tag
-                .trim_start_matches("{%")
-                .trim_end_matches("%}")
-                .trim_matches('-')
-                .trim();
-            let Some(path) = inner.strip_prefix("link ").map(str::trim) else {
-                continue;
+        replace_tags(body, body_line, |tag| {
+            let Some(path) = tag_body(tag)
+                .and_then(|inner| inner.strip_prefix("link "))
+                .map(str::trim)
+            else {
+                return Ok(None);
             };
             // `_pages/datenschutz.de.md` → `datenschutz`.
             let file = path.rsplit('/').next().unwrap_or(path);
             let name = file.split('.').next().unwrap_or(file);
             if !self.policies.iter().any(|policy| policy == name) {
-                let line = body_line + super::line_at(body, offset) - 1;
-                return Err(Problem::at_line(
-                    line,
-                    format!(
-                        "`{tag}`: `{path}` is not a policy of this site ({}); the rest of the Jekyll site is not here, so write that page's URL (`/impressum/`) instead",
-                        self.policies.join(", ")
-                    ),
+                return Err(format!(
+                    "`{path}` is not a policy of this site ({}); the rest of the Jekyll site is not here, so write that page's URL (`/impressum/`) instead",
+                    self.policies.join(", ")
                 ));
             }
-            out.push_str(&body[rest..offset]);
-            out.push('/');
-            out.push_str(name);
-            rest = offset + tag.len();
-        }
-        out.push_str(&body[rest..]);
-        Ok(out)
+            Ok(Some(format!("/{name}")))
+        })
     }
 
     /// Jekyll's `{% include footer.html %}` as Liquid reads it
@@ -157,54 +144,38 @@ impl Liquid {
         body_line: usize,
         globals: &Object,
     ) -> Result<String, Problem> {
-        let mut out = String::with_capacity(body.len());
-        let mut rest = 0;
-        for (offset, tag) in liquid_tags(body) {
-            let inner = tag
-                .trim_start_matches("{%")
-                .trim_end_matches("%}")
-                .trim_matches('-')
-                .trim();
-            let mut words = inner.split_whitespace();
+        replace_tags(body, body_line, |tag| {
+            let mut words = tag_body(tag).unwrap_or_default().split_whitespace();
             let (Some("include" | "render"), Some(name)) = (words.next(), words.next()) else {
-                continue;
+                return Ok(None);
             };
-            let line = body_line + super::line_at(body, offset) - 1;
             let name = name.trim_matches(['"', '\'']);
-            let fail = |reason: String| Err(Problem::at_line(line, format!("`{tag}`: {reason}")));
             if self.includes.is_empty() {
-                return fail(
+                return Err(
                     "includes need the site's `_includes/` folder beside site.toml, and there is none: put the file there, or paste its text where the tag is".to_owned(),
                 );
             }
             let Some(text) = self.includes.get(name) else {
                 let known: Vec<&str> = self.includes.keys().map(String::as_str).collect();
-                return fail(format!(
+                return Err(format!(
                     "there is no `_includes/{name}` (there are: {})",
                     known.join(", ")
                 ));
             };
             if words.next().is_some() {
-                return fail(
+                return Err(
                     "include parameters (`include.<name>`) are not supported; write the text out, or set what it needs in the front matter".to_owned(),
                 );
             }
             check_conditions_and_dates(text, 1, globals).map_err(|problem| {
-                Problem::at_line(
-                    line,
-                    format!(
-                        "in `_includes/{name}` line {}: {}",
-                        problem.line.unwrap_or(1),
-                        problem.reason
-                    ),
+                format!(
+                    "in `_includes/{name}` line {}: {}",
+                    problem.line.unwrap_or(1),
+                    problem.reason
                 )
             })?;
-            out.push_str(&body[rest..offset]);
-            out.push_str(&format!("{{% include \"{name}\" %}}"));
-            rest = offset + tag.len();
-        }
-        out.push_str(&body[rest..]);
-        Ok(out)
+            Ok(Some(format!("{{% include \"{name}\" %}}")))
+        })
     }
 
     /// Liquid reports the position of syntax errors but not of unknown
@@ -233,6 +204,31 @@ impl Default for Liquid {
     fn default() -> Self {
         Liquid::new()
     }
+}
+
+/// `body` with each tag `replace` has text for replaced by it. A reason
+/// from `replace` is an error on the tag's line, naming the tag; line
+/// numbers stay as they were (replacements add no lines).
+fn replace_tags(
+    body: &str,
+    body_line: usize,
+    mut replace: impl FnMut(&str) -> Result<Option<String>, String>,
+) -> Result<String, Problem> {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = 0;
+    for (offset, tag) in liquid_tags(body) {
+        let replacement = replace(tag).map_err(|reason| {
+            let line = body_line + super::line_at(body, offset) - 1;
+            Problem::at_line(line, format!("`{tag}`: {reason}"))
+        })?;
+        if let Some(replacement) = replacement {
+            out.push_str(&body[rest..offset]);
+            out.push_str(&replacement);
+            rest = offset + tag.len();
+        }
+    }
+    out.push_str(&body[rest..]);
+    Ok(out)
 }
 
 /// Liquid's syntax errors read `liquid:  --> 2:6 …`.

@@ -83,8 +83,7 @@ const LIQUID_TAGS: [&str; 23] = [
 /// What to do about a tag that is not Liquid's (Jekyll's `link`,
 /// `post_url`, a plugin's), rather than the parser's puzzled message.
 fn unknown_tag(tag: &str) -> Option<String> {
-    let inner = tag.strip_prefix("{%")?.strip_suffix("%}")?;
-    let name = inner.trim_matches('-').split_whitespace().next()?;
+    let name = tag_body(tag)?.split_whitespace().next()?;
     if LIQUID_TAGS.contains(&name)
         || name
             .strip_prefix("end")
@@ -123,8 +122,7 @@ fn prints_now(tag: &str) -> bool {
 
 /// The expression of an `if`, `elsif` or `unless` tag.
 fn condition(tag: &str) -> Option<&str> {
-    let inner = tag.strip_prefix("{%")?.strip_suffix("%}")?;
-    let inner = inner.trim_matches('-').trim();
+    let inner = tag_body(tag)?;
     ["if ", "elsif ", "unless "]
         .iter()
         .find_map(|keyword| inner.strip_prefix(keyword))
@@ -135,10 +133,10 @@ fn condition(tag: &str) -> Option<&str> {
 fn defined_names(tags: &[(usize, &str)]) -> Vec<String> {
     let mut names = vec!["forloop".to_owned(), "tablerowloop".to_owned()];
     for (_, tag) in tags {
-        let Some(inner) = tag.strip_prefix("{%").and_then(|t| t.strip_suffix("%}")) else {
+        let Some(inner) = tag_body(tag) else {
             continue;
         };
-        let mut words = inner.trim_matches('-').split_whitespace();
+        let mut words = inner.split_whitespace();
         if let (
             Some("assign" | "capture" | "for" | "tablerow" | "increment" | "decrement"),
             Some(name),
@@ -213,6 +211,17 @@ fn resolves(path: &str, globals: &Object) -> bool {
         }
     }
     true
+}
+
+/// What a `{% … %}` tag says, without its delimiters and `-` trimming
+/// marks (`include footer.html`); `None` for `{{ … }}`.
+pub(super) fn tag_body(tag: &str) -> Option<&str> {
+    Some(
+        tag.strip_prefix("{%")?
+            .strip_suffix("%}")?
+            .trim_matches('-')
+            .trim(),
+    )
 }
 
 /// Every `{{ … }}` and `{% … %}` in `body`, with its byte offset.
