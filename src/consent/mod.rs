@@ -254,6 +254,7 @@ mod tests {
             cookie: cookie.to_owned(),
             tags: Vec::new(),
             origins: Vec::new(),
+            account_ids: Vec::new(),
         }
     }
 
@@ -273,6 +274,7 @@ mod tests {
             services,
             cookie_domain: None,
             policies: BTreeMap::new(),
+            front: None,
         }
     }
 

@@ -182,7 +182,9 @@ impl Loader {
                 "this site has no policies (expected files like `privacy.en.md` beside site.toml)",
             ));
         }
+        let front = self.front(site_id, &config, &config_path, source, &policies);
         let site = Site {
+            front,
             id: site_id.to_owned(),
             name: config.name,
             hosts: config.hosts,

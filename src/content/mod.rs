@@ -26,6 +26,7 @@ mod loader;
 mod markdown;
 mod model;
 mod outline;
+mod service;
 mod site_checks;
 mod site_config;
 mod source;
@@ -36,8 +37,9 @@ pub use errors::{ContentError, ContentErrors};
 pub use html::scriptable_markup;
 pub use live::LiveLibrary;
 pub use model::{
-    Document, Layout, Library, OptOutControl, Placement, Policy, ScriptSource, ScriptTag, Section,
-    Segment, Service, ServiceId, ServiceKind, Site, TocEntry, Version, normalize_host,
+    Document, Front, FrontOrigin, Layout, Library, OptOutControl, Placement, Policy, ScriptSource,
+    ScriptTag, Section, Segment, Service, ServiceId, ServiceKind, Site, TocEntry, Version,
+    normalize_host,
 };
 pub use source::Source;
 

@@ -3,13 +3,14 @@
 //! that can be reached, and across sites, one default and no host twice.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use time::Date;
 
 use super::errors::{ContentError, line_at};
 use super::loader::{Drafts, Loader, RESERVED_SLUGS, parse_document_path};
-use super::model::{Policy, Site, Version};
+use super::model::{Front, FrontOrigin, Policy, Site, Version};
+use super::site_config::SiteConfig;
 use super::{Source, source};
 
 impl Loader {
@@ -157,6 +158,108 @@ impl Loader {
                 });
             }
         }
+    }
+
+    /// A fronted site's `root`, resolved against the site folder, and no
+    /// file in it that privacy-pages' own addresses would hide for good.
+    pub(super) fn front(
+        &mut self,
+        site_id: &str,
+        config: &SiteConfig,
+        config_path: &Path,
+        source: &Source,
+        policies: &BTreeMap<String, Policy>,
+    ) -> Option<Front> {
+        let (written, line) = config.root.as_ref()?;
+        let Source::Dir(content) = source else {
+            self.errors.push(ContentError::line(
+                config_path,
+                *line,
+                "`root` needs the content folder on disk (`--content DIR`), not the bundled content",
+            ));
+            return None;
+        };
+        let resolved = content.join(site_id).join(written);
+        let root = match std::fs::canonicalize(&resolved) {
+            Ok(root) if root.is_dir() => root,
+            Ok(_) => {
+                self.errors.push(ContentError::line(
+                    config_path,
+                    *line,
+                    format!(
+                        "`root` `{written}` is not a folder ({})",
+                        resolved.display()
+                    ),
+                ));
+                return None;
+            }
+            Err(err) => {
+                self.errors.push(ContentError::line(
+                    config_path,
+                    *line,
+                    format!(
+                        "`root` `{written}` cannot be opened ({}): {err}; it is resolved against the site folder",
+                        resolved.display()
+                    ),
+                ));
+                return None;
+            }
+        };
+        let prefix = config.prefix.trim_start_matches('/');
+        let mut claimed: Vec<(String, String)> = vec![
+            (
+                prefix.to_owned(),
+                format!(
+                    "`{}` is privacy-pages' `prefix` on this site",
+                    config.prefix
+                ),
+            ),
+            (
+                ".well-known/gpc.json".to_owned(),
+                "privacy-pages answers `/.well-known/gpc.json` (Global Privacy Control) itself"
+                    .to_owned(),
+            ),
+        ];
+        for policy in policies.values() {
+            let file = policy.current.translations.values().next().map_or_else(
+                || PathBuf::from(site_id),
+                |document| document.source.clone(),
+            );
+            let by = format!(
+                "the policy `{}` ({}) answers `/{}`",
+                policy.slug,
+                file.display(),
+                policy.slug
+            );
+            claimed.push((policy.slug.clone(), by.clone()));
+            claimed.push((format!("{}.html", policy.slug), by));
+            if let Some(permalink) = &policy.permalink {
+                let trimmed = permalink.trim_matches('/');
+                let by = format!(
+                    "the policy `{}` ({}) answers its permalink `{permalink}`",
+                    policy.slug,
+                    file.display()
+                );
+                claimed.push((trimmed.to_owned(), by.clone()));
+                claimed.push((format!("{trimmed}.html"), by));
+            }
+        }
+        for (relative, by) in claimed {
+            let path = root.join(&relative);
+            if std::fs::symlink_metadata(&path).is_ok() {
+                self.errors.push(ContentError::file(
+                    &path,
+                    format!(
+                        "collides with privacy-pages: {by}, so visitors would never reach this file; \
+                         remove it from the site's build (Jekyll: `exclude:` in `_config.yml`) or move the policy"
+                    ),
+                ));
+            }
+        }
+        Some(Front {
+            origin: FrontOrigin::Root(root),
+            prefix: config.prefix.clone(),
+        })
     }
 
     /// Exactly one default site and no host claimed twice.

@@ -40,6 +40,11 @@ struct RawSite {
     /// `email`, …), whatever the operator's pages use.
     #[serde(default)]
     site: toml::Table,
+    /// The operator's built site (Jekyll's `_site`), served for every path
+    /// that is not privacy-pages' own.
+    root: Option<String>,
+    /// Where privacy-pages' own endpoints go on a fronted site.
+    prefix: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +78,17 @@ pub struct SiteConfig {
     pub services: BTreeMap<ServiceId, Service>,
     /// The `[site]` table, for Liquid's `site.*`.
     pub variables: toml::Table,
+    /// `root`, as written (the loader resolves it against the site folder),
+    /// and its line.
+    pub root: Option<(String, usize)>,
+    /// Where privacy-pages' own endpoints go when the site is fronted.
+    pub prefix: String,
 }
+
+/// Where privacy-pages' own endpoints go on a fronted site unless `prefix`
+/// says otherwise. Jekyll never writes a folder whose name starts with `_`,
+/// so this cannot hide one of the operator's pages.
+pub const DEFAULT_PREFIX: &str = "/_privacy";
 
 pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
     let raw: RawSite = toml::from_str(text).map_err(|err| {
@@ -140,7 +155,37 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         })?;
         services.insert(id, service);
     }
+    let root = match raw.root {
+        Some(root) if root.trim().is_empty() => {
+            return Err(Problem::at_line(
+                line_of("root"),
+                "`root` is empty: give the folder of the built site, e.g. `root = \"../../_site\"`",
+            ));
+        }
+        Some(root) => Some((root, line_of("root"))),
+        None => None,
+    };
+    let prefix = match raw.prefix {
+        Some(_) if root.is_none() => {
+            return Err(Problem::at_line(
+                line_of("prefix"),
+                "`prefix` applies only to a site privacy-pages fronts: set `root` too, or remove it",
+            ));
+        }
+        Some(prefix) if !is_prefix(&prefix) => {
+            return Err(Problem::at_line(
+                line_of("prefix"),
+                format!(
+                    "invalid `prefix` `{prefix}`: give a path such as `/_privacy` (a `/`, then letters, digits, `-`, `_` or `.`; no `/` at the end)"
+                ),
+            ));
+        }
+        Some(prefix) => prefix,
+        None => DEFAULT_PREFIX.to_owned(),
+    };
     Ok(SiteConfig {
+        root,
+        prefix,
         name: raw.name.trim().to_owned(),
         hosts,
         default_lang: raw.default_language,
@@ -148,6 +193,20 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         cookie_domain,
         services,
         variables: raw.site,
+    })
+}
+
+/// `/_privacy`, `/legal/privacy-pages`: one or more plain segments.
+fn is_prefix(prefix: &str) -> bool {
+    prefix.strip_prefix('/').is_some_and(|rest| {
+        rest.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
     })
 }
 
@@ -197,6 +256,7 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
     };
 
     let mut tags = Vec::new();
+    let mut account_ids = Vec::new();
     let mut cookie = format!("{id}-disable");
     // Where a kind's script, loaded from its usual place, goes next (JSONP,
     // beacons, images), as its vendor documents it for CSP.
@@ -229,11 +289,13 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
             });
             // The convention of Google's own opt-out snippet, which gtag.js honours.
             cookie = format!("ga-disable-{measurement_id}");
+            account_ids.push(measurement_id);
             url
         }
         ServiceKind::Carbon => {
             let serve = required("serve", raw.serve.clone())?;
             let placement = required("placement", raw.placement.clone())?;
+            account_ids.push(serve.clone());
             let mut url = script_url("https://cdn.carbonads.com/carbon.js".to_owned())?;
             if raw.script_url.is_none() {
                 known = &[
@@ -299,6 +361,7 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         cookie,
         tags,
         origins,
+        account_ids,
     })
 }
 
@@ -538,6 +601,22 @@ mod tests {
                 format!("{BASE}[services.s]\nname = \"x\"\n"),
                 4,
                 "needs `script_url`",
+            ),
+            (format!("{BASE}root = \" \"\n"), 4, "`root` is empty"),
+            (
+                format!("{BASE}prefix = \"/p\"\n"),
+                4,
+                "`prefix` applies only to a site privacy-pages fronts",
+            ),
+            (
+                format!("{BASE}root = \"_site\"\nprefix = \"/p/\"\n"),
+                5,
+                "invalid `prefix` `/p/`",
+            ),
+            (
+                format!("{BASE}root = \"_site\"\nprefix = \"/../x\"\n"),
+                5,
+                "invalid `prefix`",
             ),
             (
                 format!("{BASE}[services.s]\nname = \"x\"\nscript_url = \"javascript:alert(1)\"\n"),
