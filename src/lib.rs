@@ -15,6 +15,7 @@
 //! gate                        service tags ─▶ HTML for this visitor (the public ScriptGateLayer)
 //! i18n                        the pages' own words (Fluent)
 //! web                         handlers ─▶ views (askama) ─▶ responses; AppError
+//! front                       the operator's own site behind the gate (a fronted `root`)
 //! limits security revalidate  layers that finish a response: limits, headers,
 //! variants request_log        validators, the kept responses, the request log
 //! connections reload          connections watched; content reloaded
@@ -36,6 +37,7 @@ pub mod config;
 mod connections;
 pub mod consent;
 pub mod content;
+mod front;
 pub mod gate;
 pub mod history;
 mod i18n;

@@ -1,22 +1,31 @@
 //! Every route and every layer, in one place: [`router`] for an operator's
 //! own app to nest, [`app`] for the binary to serve.
 
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::Request;
 use axum::middleware;
+use axum::response::Response;
+use axum::routing::future::RouteFuture;
 use axum::routing::{get, post};
+use tower::Service;
 use tower_http::compression::CompressionLayer;
 
+use crate::front;
 use crate::gate::ScriptGateLayer;
 use crate::limits::{InFlight, MAX_REQUEST_BODY, shed, time_limit};
 use crate::normalize::NormalizeLayer;
 use crate::proxy::ProxyLayer;
 use crate::request_log::log_request;
 use crate::revalidate::revalidate;
-use crate::security::security_headers;
+use crate::security::{security_headers, site_headers};
 use crate::state::AppState;
 use crate::variants::serve_variant;
-use crate::visit::VisitLayer;
+use crate::visit::{Destination, Visit, VisitLayer};
 use crate::web::{changes, optout, pages, static_files};
 
 /// The policy routes, resolved, gated, finished and kept, with URLs
@@ -76,7 +85,9 @@ fn routes() -> Router<AppState> {
 /// - the request log, so that every request is logged, kept, shed or timed out;
 /// - normalisation: everything inside sees the request in its one form
 ///   (HEAD as GET, one coding, one path);
-/// - the visit: site, mount, languages and consent, resolved once;
+/// - the visit: site, mount, languages and consent, resolved once; on a
+///   site privacy-pages fronts, it also decides who answers: privacy-pages'
+///   own stack (below) or the operator's site ([`site_stack`]);
 /// - the kept responses: a request answered from memory skips everything
 ///   inside, and gets the same bytes, finished;
 /// - the security headers, so that shed and timed-out answers carry them too;
@@ -103,17 +114,9 @@ fn stack(state: AppState, serving: Serving) -> Router {
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(revalidate));
     if alone {
-        app = app
-            .layer(middleware::from_fn_with_state(
-                state.limits.request_timeout,
-                time_limit,
-            ))
-            .layer(middleware::from_fn_with_state(
-                InFlight::new(state.limits),
-                shed,
-            ));
+        app = limited(app, &state);
     }
-    let app = app
+    let own = app
         .layer(middleware::from_fn_with_state(
             state.security.clone(),
             security_headers,
@@ -122,18 +125,81 @@ fn stack(state: AppState, serving: Serving) -> Router {
             state.variants.clone(),
             serve_variant,
         ))
-        .layer(VisitLayer::new(
-            state.library.clone(),
-            state.base_path.clone(),
+        .with_state(state.clone());
+    let visit = VisitLayer::new(state.library.clone(), state.base_path.clone(), alone);
+    if !alone {
+        return own.layer(visit).layer(NormalizeLayer);
+    }
+    let dispatch = Dispatch {
+        own,
+        site: site_stack(&state),
+    };
+    Router::new()
+        .fallback_service(dispatch)
+        .layer(visit)
+        .layer(NormalizeLayer)
+        .layer(middleware::from_fn(log_request))
+        .layer(ProxyLayer::new(state.trusted_proxies.to_vec()))
+}
+
+/// Load shedding and the request timeout, around the work of a response.
+fn limited(app: Router<AppState>, state: &AppState) -> Router<AppState> {
+    app.layer(middleware::from_fn_with_state(
+        state.limits.request_timeout,
+        time_limit,
+    ))
+    .layer(middleware::from_fn_with_state(
+        InFlight::new(state.limits),
+        shed,
+    ))
+}
+
+/// The operator's own site, on a site privacy-pages fronts: its pages,
+/// streamed through the gate, then compressed, within the same limits as
+/// the policy pages, with the headers a static host would send. Never kept
+/// (the files change on disk) and never revalidated by hashing a body (it
+/// streams).
+fn site_stack(state: &AppState) -> Router {
+    let app = Router::new()
+        .fallback(front::serve)
+        .layer(middleware::from_fn(crate::gate::stream::gate_site))
+        .layer(CompressionLayer::new());
+    limited(app, state)
+        .layer(middleware::from_fn_with_state(
+            state.security.clone(),
+            site_headers,
         ))
-        .layer(NormalizeLayer);
-    if alone {
-        let proxy = ProxyLayer::new(state.trusted_proxies.to_vec());
-        app.with_state(state)
-            .layer(middleware::from_fn(log_request))
-            .layer(proxy)
-    } else {
-        app.with_state(state)
+        .with_state(state.clone())
+}
+
+/// Sends each request to privacy-pages' own stack or to the operator's
+/// site, as the [`Visit`] decided.
+#[derive(Clone)]
+struct Dispatch {
+    own: Router,
+    site: Router,
+}
+
+impl Service<Request<Body>> for Dispatch {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RouteFuture<Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // A `Router` is always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let to_site = request
+            .extensions()
+            .get::<Visit>()
+            .is_some_and(|visit| visit.destination == Destination::Site);
+        if to_site {
+            self.site.call(request)
+        } else {
+            self.own.call(request)
+        }
     }
 }
 

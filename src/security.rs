@@ -161,6 +161,28 @@ pub async fn security_headers(
     response
 }
 
+/// The middleware for the operator's own pages on a fronted site: only what
+/// cannot change how they work (`nosniff`, HSTS as configured). Their
+/// scripts, frames and forms are the operator's; the policy above is for
+/// privacy-pages' own pages.
+pub async fn site_headers(
+    State(policy): State<SecurityHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let https = request
+        .extensions()
+        .get::<Visit>()
+        .is_some_and(|visit| visit.https);
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let (true, Some(hsts)) = (https, &policy.hsts) {
+        headers.insert(STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -311,7 +311,7 @@ mod tests {
             )
             .layer(axum::middleware::from_fn(revalidate::revalidate))
             .layer(from_fn_with_state(cache.clone(), serve_variant))
-            .layer(VisitLayer::new(library, Arc::from("")));
+            .layer(VisitLayer::new(library, Arc::from(""), false));
         let send = |path: &str, headers: &[(&str, &str)]| {
             let mut request = Request::get(path).header(axum::http::header::HOST, "octoprint.org");
             for (name, value) in headers {

@@ -42,6 +42,21 @@ pub struct Visit {
     pub in_cookie_domain: bool,
     pub langs: LangPrefs,
     pub consent: Consent,
+    /// privacy-pages stands in front of the whole site (`root`), so every
+    /// path on it is the site's.
+    pub fronted: bool,
+    /// Whether privacy-pages answers itself or passes the request to the
+    /// operator's site it fronts.
+    pub destination: Destination,
+}
+
+/// Who answers a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// privacy-pages: a policy, an opt-out form, its static files.
+    Own,
+    /// The operator's site privacy-pages stands in front of (`root`).
+    Site,
 }
 
 impl Visit {
@@ -53,13 +68,29 @@ impl Visit {
         facts: Option<&RequestFacts>,
         library: &LiveLibrary,
         base_path: &str,
+        fronting: bool,
     ) -> Self {
         let (generation, library) = library.snapshot();
         let host = request_host(headers, uri);
         let site = library.site_for_host(host).clone();
-        let base = match facts.and_then(|f| f.prefix.as_deref()) {
-            Some(prefix) if !prefix.is_empty() => Arc::from(format!("{prefix}{base_path}")),
-            _ => Arc::from(base_path),
+        let proxy_prefix = facts.and_then(|f| f.prefix.as_deref()).unwrap_or_default();
+        // A fronted site has privacy-pages' own pages under its prefix.
+        let fronted = fronting && site.front.is_some();
+        let (mount, destination) = match (&site.front, fronting) {
+            (Some(front), true) => {
+                let destination = if site.owns_path(uri.path()) {
+                    Destination::Own
+                } else {
+                    Destination::Site
+                };
+                (front.prefix.as_str(), destination)
+            }
+            _ => (base_path, Destination::Own),
+        };
+        let base = if proxy_prefix.is_empty() {
+            Arc::from(mount)
+        } else {
+            Arc::from(format!("{proxy_prefix}{mount}"))
         };
         Visit {
             generation,
@@ -68,8 +99,17 @@ impl Visit {
             base,
             langs: LangPrefs::from_request(headers, uri),
             consent: Consent::read(headers, &site),
+            fronted,
+            destination,
             site,
         }
+    }
+
+    /// Whether a form may send the visitor back to `target` (a same-site
+    /// path): anywhere on a site privacy-pages fronts, else only to its
+    /// own pages.
+    pub fn may_return_to(&self, target: &str) -> bool {
+        self.fronted || crate::consent::return_to::under_mount(target, &self.base)
     }
 
     /// The language of pages that are not a document (lists, errors).
@@ -113,15 +153,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Visit {
 /// mounted at `base_path`. A visit already resolved outside (an operator's
 /// [`crate::gate::ScriptGateLayer`] around the nested router) is replaced:
 /// the layer nearest the routes knows their mount.
+///
+/// With `fronting` (the binary, not a router nested in an operator's app),
+/// a request for a fronted site's own pages is rewritten to where the routes
+/// are (`/_privacy/optout/ga` → `{base_path}/optout/ga`), so that one set of
+/// routes serves every site.
 #[derive(Clone)]
 pub struct VisitLayer {
     library: LiveLibrary,
     base_path: Arc<str>,
+    fronting: bool,
 }
 
 impl VisitLayer {
-    pub fn new(library: LiveLibrary, base_path: Arc<str>) -> Self {
-        VisitLayer { library, base_path }
+    pub fn new(library: LiveLibrary, base_path: Arc<str>, fronting: bool) -> Self {
+        VisitLayer {
+            library,
+            base_path,
+            fronting,
+        }
     }
 
     /// The visit of a request with these parts.
@@ -132,8 +182,28 @@ impl VisitLayer {
             request.extensions().get::<RequestFacts>(),
             &self.library,
             &self.base_path,
+            self.fronting,
         )
     }
+}
+
+/// The request's target with a fronted site's own path moved under
+/// `base_path`, where the routes are; `None` when it stays as it is.
+fn routed_uri(visit: &Visit, uri: &Uri, base_path: &str) -> Option<Uri> {
+    let front = visit.site.front.as_ref()?;
+    if !visit.fronted || visit.destination != Destination::Own {
+        return None;
+    }
+    let path = uri.path();
+    let own = front.strips(path).unwrap_or(path);
+    let own = if own.is_empty() { "/" } else { own };
+    let target = match uri.query() {
+        Some(query) => format!("{base_path}{own}?{query}"),
+        None => format!("{base_path}{own}"),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(target.parse().ok()?);
+    Uri::from_parts(parts).ok()
 }
 
 impl<S> Layer<S> for VisitLayer {
@@ -168,6 +238,9 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let visit = self.layer.resolve(&request);
+        if let Some(uri) = routed_uri(&visit, request.uri(), &self.layer.base_path) {
+            *request.uri_mut() = uri;
+        }
         request.extensions_mut().insert(visit);
         self.inner.call(request)
     }

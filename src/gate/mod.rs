@@ -37,6 +37,11 @@ use crate::content::{LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId,
 use crate::proxy::RequestFacts;
 use crate::visit::Visit;
 
+mod recognize;
+pub(crate) mod stream;
+
+pub use recognize::Recognizer;
+
 /// Bodies larger than this are passed on unchanged (and logged).
 pub const MAX_GATED_BODY: usize = 4 * 1024 * 1024;
 
@@ -55,16 +60,7 @@ impl Injection {
     /// The injection for `site` and a visitor in `consent`, with first-party
     /// URLs under `base_path`.
     pub fn for_visitor(site: &Site, consent: &Consent, base_path: &str) -> Self {
-        let services: Vec<String> = site
-            .services
-            .values()
-            .map(|service| format!("{}:{}", service.id, service.cookie))
-            .collect();
-        let mut head = format!(
-            "<script src=\"{base_path}{}\" data-base=\"{base_path}\" data-services=\"{}\" defer></script>",
-            crate::assets::path("consent.js"),
-            services.join(" ")
-        );
+        let mut head = consent_script(site, base_path);
         let mut body = String::new();
         let mut remove = BTreeSet::new();
         for service in site.services.values() {
@@ -82,6 +78,21 @@ impl Injection {
         }
         Injection { head, body, remove }
     }
+}
+
+/// The `<script>` of `consent.js`, which makes opt-out links and forms work:
+/// it knows the endpoints' base path and each service's cookie.
+fn consent_script(site: &Site, base_path: &str) -> String {
+    let services: Vec<String> = site
+        .services
+        .values()
+        .map(|service| format!("{}:{}", service.id, service.cookie))
+        .collect();
+    format!(
+        "<script src=\"{base_path}{}\" data-base=\"{base_path}\" data-services=\"{}\" defer></script>",
+        crate::assets::path("consent.js"),
+        services.join(" ")
+    )
 }
 
 /// `<script src="…" async id="…"></script>`, every value HTML-escaped; a
@@ -308,6 +319,7 @@ where
                 request.extensions().get::<RequestFacts>(),
                 &self.layer.library,
                 &self.layer.base_path,
+                false,
             ),
         };
         // HEAD is gated as GET, then sent without its body, so that its

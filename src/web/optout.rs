@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::error::AppError;
 use super::extract::PathParams;
-use crate::consent::return_to::{safe_return_to, under_mount, with_confirmation};
+use crate::consent::return_to::{safe_return_to, with_confirmation};
 use crate::content::Site;
 use crate::visit::Visit;
 
@@ -153,7 +153,7 @@ fn change(
     } else {
         let return_to = form_value(body, "return_to")
             .and_then(|raw| safe_return_to(&raw))
-            .filter(|target| under_mount(target, &visit.base))
+            .filter(|target| visit.may_return_to(target))
             .unwrap_or_else(|| fallback_page(&visit.base, site));
         let location = with_confirmation(&return_to, action.confirmation_param(), &service.id);
         let mut response = StatusCode::SEE_OTHER.into_response();

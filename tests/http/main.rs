@@ -14,6 +14,7 @@ mod connections;
 mod consent;
 mod content_errors;
 mod embed;
+mod front;
 mod history;
 mod inputs;
 mod jekyll;

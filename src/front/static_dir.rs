@@ -1,0 +1,277 @@
+//! A built static site (Jekyll's `_site`, Hugo's `public/`), served the way
+//! static hosts serve one: `/about/` is `about/index.html`, `/about` is a
+//! `301` to `/about/` when only the folder exists, `/page` is `page.html`
+//! when that exists, and a miss is the site's own `404.html` with status
+//! 404. tower-http's `ServeFile` sends the file it names: media type,
+//! `Range`, `Last-Modified` and `304`, precompressed `.br`/`.gz` siblings.
+//!
+//! Nothing outside `root` is ever sent: `..`, hidden files (`.git`, `.env`;
+//! `.well-known` excepted) and symbolic links that lead out of the folder
+//! are a 404.
+//!
+//! HTML is gated per visitor, so its validator is not the file's: a weak
+//! `ETag` over the file's length and time, the content generation and what
+//! this visitor allows. A visitor who opts out never gets a `304` for the
+//! page they saw with the service in it.
+
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{
+    CACHE_CONTROL, ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE,
+    LAST_MODIFIED, LOCATION, RANGE,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use headers::{ETag, HeaderMapExt, IfNoneMatch};
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use crate::visit::Visit;
+use crate::web::error::AppError;
+
+/// What a request path names in the folder.
+#[derive(Debug, PartialEq, Eq)]
+enum Lookup {
+    File(PathBuf),
+    /// A folder asked for without its `/`: the relative `Location` that adds it.
+    AddSlash(String),
+    NotFound,
+}
+
+pub async fn serve(root: &Path, visit: &Visit, request: Request) -> Response {
+    match lookup(root, request.uri().path()).await {
+        Lookup::File(file) => send(file, visit, request, StatusCode::OK).await,
+        Lookup::AddSlash(location) => {
+            let location = match request.uri().query() {
+                Some(query) => format!("{location}?{query}"),
+                None => location,
+            };
+            match HeaderValue::try_from(location) {
+                Ok(location) => {
+                    (StatusCode::MOVED_PERMANENTLY, [(LOCATION, location)]).into_response()
+                }
+                Err(_) => AppError::not_found(visit).into_response(),
+            }
+        }
+        Lookup::NotFound => match lookup(root, "/404.html").await {
+            Lookup::File(page) => send(page, visit, request, StatusCode::NOT_FOUND).await,
+            _ => AppError::not_found(visit).into_response(),
+        },
+    }
+}
+
+/// Resolves `path` (as requested, percent-encoded) under `root`, which is
+/// canonical.
+async fn lookup(root: &Path, path: &str) -> Lookup {
+    let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
+        return Lookup::NotFound;
+    };
+    let mut relative = PathBuf::new();
+    for segment in decoded.split('/').filter(|s| !s.is_empty()) {
+        let hidden = segment.starts_with('.') && segment != ".well-known";
+        if hidden || segment.contains(['\\', '\0']) {
+            return Lookup::NotFound;
+        }
+        relative.push(segment);
+    }
+    let candidate = root.join(&relative);
+    let file = match tokio::fs::metadata(&candidate).await {
+        Ok(meta) if meta.is_dir() => {
+            if !decoded.ends_with('/') {
+                let last = decoded.rsplit('/').next().unwrap_or_default();
+                let encoded = path.rsplit('/').next().unwrap_or(last);
+                return Lookup::AddSlash(format!("{encoded}/"));
+            }
+            candidate.join("index.html")
+        }
+        Ok(_) if decoded.ends_with('/') => return Lookup::NotFound,
+        Ok(_) => candidate,
+        Err(_) if decoded.ends_with('/') || relative.as_os_str().is_empty() => {
+            return Lookup::NotFound;
+        }
+        Err(_) => {
+            let mut html = candidate.into_os_string();
+            html.push(".html");
+            PathBuf::from(html)
+        }
+    };
+    // The file, with every link on the way resolved, must still be inside.
+    match tokio::fs::canonicalize(&file).await {
+        Ok(real) if real.starts_with(root) => match tokio::fs::metadata(&real).await {
+            Ok(meta) if meta.is_file() => Lookup::File(real),
+            _ => Lookup::NotFound,
+        },
+        Ok(_) => {
+            tracing::warn!("a symbolic link in the site's root leads out of it; answered 404");
+            Lookup::NotFound
+        }
+        Err(_) => Lookup::NotFound,
+    }
+}
+
+fn is_html(file: &Path) -> bool {
+    file.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm"))
+}
+
+async fn send(file: PathBuf, visit: &Visit, mut request: Request, status: StatusCode) -> Response {
+    let html = is_html(&file);
+    let validator = if html {
+        let Ok(meta) = tokio::fs::metadata(&file).await else {
+            return AppError::not_found(visit).into_response();
+        };
+        let etag = gated_etag(&meta, visit, status);
+        if status == StatusCode::OK
+            && let (Some(if_none_match), Some(typed)) = (
+                request.headers().typed_get::<IfNoneMatch>(),
+                etag.to_str().ok().and_then(|t| t.parse::<ETag>().ok()),
+            )
+            && !if_none_match.precondition_passes(&typed)
+        {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            response.headers_mut().insert(ETAG, etag);
+            return response;
+        }
+        // The bytes sent are the page as gated: no range of the file, no
+        // validator of the file.
+        for name in [
+            IF_MODIFIED_SINCE,
+            IF_NONE_MATCH,
+            IF_RANGE,
+            RANGE,
+            IF_MATCH,
+            IF_UNMODIFIED_SINCE,
+        ] {
+            request.headers_mut().remove(name);
+        }
+        Some(etag)
+    } else {
+        None
+    };
+    let serve = if html {
+        ServeFile::new(&file)
+    } else {
+        ServeFile::new(&file)
+            .precompressed_br()
+            .precompressed_gzip()
+    };
+    let Ok(response) = serve.oneshot(request).await;
+    let mut response = response.map(Body::new);
+    if response.status() == StatusCode::OK && status != StatusCode::OK {
+        *response.status_mut() = status;
+    }
+    if let Some(etag) = validator {
+        let headers = response.headers_mut();
+        headers.remove(LAST_MODIFIED);
+        if status == StatusCode::OK {
+            headers.insert(ETAG, etag);
+        }
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    }
+    response
+}
+
+/// A weak validator of the page this visitor gets from `meta`'s file.
+fn gated_etag(meta: &Metadata, visit: &Visit, status: StatusCode) -> HeaderValue {
+    use std::hash::Hasher;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.write_u64(meta.len());
+    if let Ok(modified) = meta.modified()
+        && let Ok(since) = modified.duration_since(std::time::UNIX_EPOCH)
+    {
+        hasher.write_u128(since.as_nanos());
+    }
+    hasher.write_u64(visit.generation);
+    hasher.write_u16(status.as_u16());
+    hasher.write(visit.base.as_bytes());
+    for service in visit.site.services.values() {
+        hasher.write(service.id.as_str().as_bytes());
+        hasher.write_u8(u8::from(visit.consent.allows(&service.id)));
+    }
+    HeaderValue::from_str(&format!("W/\"{:016x}\"", hasher.finish()))
+        .unwrap_or(HeaderValue::from_static("W/\"0\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        (dir, root)
+    }
+
+    #[tokio::test]
+    async fn paths_resolve_as_on_a_static_host() {
+        let (_dir, root) = site(&[
+            ("index.html", "home"),
+            ("about/index.html", "about"),
+            ("page.html", "page"),
+            ("a b/c.txt", "c"),
+            ("docs/only-folder/x.txt", "x"),
+            (".git/config", "secret"),
+            (".well-known/security.txt", "contact"),
+        ]);
+        let file = |path: &str| Lookup::File(root.join(path));
+        assert_eq!(lookup(&root, "/").await, file("index.html"));
+        assert_eq!(lookup(&root, "/about/").await, file("about/index.html"));
+        assert_eq!(
+            lookup(&root, "/about").await,
+            Lookup::AddSlash("about/".into())
+        );
+        assert_eq!(lookup(&root, "/page").await, file("page.html"));
+        assert_eq!(lookup(&root, "/page.html").await, file("page.html"));
+        assert_eq!(lookup(&root, "/page/").await, Lookup::NotFound);
+        assert_eq!(lookup(&root, "/a%20b/c.txt").await, file("a b/c.txt"));
+        assert_eq!(
+            lookup(&root, "/docs/only-folder/").await,
+            Lookup::NotFound,
+            "a folder without index.html is no page"
+        );
+        assert_eq!(lookup(&root, "/.git/config").await, Lookup::NotFound);
+        assert_eq!(
+            lookup(&root, "/.well-known/security.txt").await,
+            file(".well-known/security.txt")
+        );
+        for escape in [
+            "/../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/about/..%2f..%2fetc",
+            "/x%00",
+        ] {
+            assert_eq!(lookup(&root, escape).await, Lookup::NotFound, "{escape}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn links_out_of_the_root_are_not_followed() {
+        let (_outside, outside) = site(&[("secret.html", "secret")]);
+        let (_dir, root) = site(&[("inside.html", "inside")]);
+        std::os::unix::fs::symlink(outside.join("secret.html"), root.join("leak.html"))
+            .expect("link");
+        std::os::unix::fs::symlink(&outside, root.join("elsewhere")).expect("link");
+        std::os::unix::fs::symlink(root.join("inside.html"), root.join("alias.html"))
+            .expect("link");
+        assert_eq!(lookup(&root, "/leak.html").await, Lookup::NotFound);
+        assert_eq!(lookup(&root, "/leak").await, Lookup::NotFound);
+        assert_eq!(
+            lookup(&root, "/elsewhere/secret.html").await,
+            Lookup::NotFound
+        );
+        assert_eq!(
+            lookup(&root, "/alias.html").await,
+            Lookup::File(root.join("inside.html"))
+        );
+    }
+}

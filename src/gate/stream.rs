@@ -1,0 +1,401 @@
+//! The gate for an operator's own pages, where privacy-pages fronts a whole
+//! site: the page streams through lol_html as it arrives (a large page
+//! reaches the visitor before its end has been read; memory stays bounded),
+//! the vendors' snippets already in it are removed for a visitor who turned
+//! their service off ([`Recognizer`]), and `consent.js` is added so that the
+//! page's `javascript:gaOptout()` links work. Nothing is inserted for a
+//! service: the page loads what its operator wrote, byte for byte, for a
+//! visitor who allows it.
+//!
+//! An inline `<script>` can only be judged once its end tag is read. The
+//! rewriter marks where such an element starts and ends in its output, and
+//! the [`Sink`] holds those bytes back until the end mark, then sends or
+//! drops them whole.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, VARY};
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body::Frame;
+use lol_html::html_content::{ContentType, EndTag};
+use lol_html::send::{EndTagHandler, HtmlRewriter, Settings};
+use lol_html::{MemorySettings, OutputSink, element, end};
+
+use super::recognize::Recognizer;
+use super::{consent_script, is_html, refresh_opt_outs};
+use crate::visit::Visit;
+
+/// An inline script longer than this is judged by its first bytes.
+const MAX_HELD: usize = 256 * 1024;
+
+/// Marks in the rewriter's output (never in a page: they hold control
+/// characters HTML forbids), each written by lol_html as one chunk.
+const HOLD: &[u8] = b"\x01privacy-pages:hold\x01";
+const RELEASE: &[u8] = b"\x01privacy-pages:release\x01";
+
+/// The middleware, innermost on the operator's pages.
+pub async fn gate_site(request: Request, next: Next) -> Response {
+    let visit = request.extensions().get::<Visit>().cloned();
+    let mut response = next.run(request).await;
+    let Some(visit) = visit else {
+        return response;
+    };
+    if !is_html(&response) {
+        return response;
+    }
+    let headers = response.headers_mut();
+    headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
+    refresh_opt_outs(headers, &visit);
+    let status = response.status();
+    let encoded = response
+        .headers()
+        .get(CONTENT_ENCODING)
+        .is_some_and(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if encoded || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED) {
+        return response;
+    }
+    response.headers_mut().remove(CONTENT_LENGTH);
+    let recognizer = Recognizer::new(
+        visit
+            .site
+            .services
+            .values()
+            .filter(|service| !visit.consent.allows(&service.id)),
+    );
+    let head = consent_script(&visit.site, &visit.base);
+    response.map(|body| Body::new(GatedBody::new(body, head, recognizer)))
+}
+
+/// Where the rewriter's output goes, inline scripts held back until judged.
+struct Sink {
+    recognizer: Arc<Recognizer>,
+    out: Vec<u8>,
+    held: Held,
+}
+
+enum Held {
+    Nothing,
+    Script(Vec<u8>),
+    /// Too long to hold: judged on its start, the rest follows that verdict.
+    Passing,
+    Dropping,
+}
+
+impl Sink {
+    fn write(&mut self, chunk: &[u8]) {
+        if chunk == HOLD {
+            self.held = Held::Script(Vec::new());
+            return;
+        }
+        if chunk == RELEASE {
+            self.release();
+            return;
+        }
+        match &mut self.held {
+            Held::Nothing | Held::Passing => self.out.extend_from_slice(chunk),
+            Held::Dropping => {}
+            Held::Script(script) => {
+                script.extend_from_slice(chunk);
+                if script.len() > MAX_HELD {
+                    let script = std::mem::take(script);
+                    if self.recognizer.blocks_inline(&script) {
+                        self.held = Held::Dropping;
+                    } else {
+                        self.out.extend_from_slice(&script);
+                        self.held = Held::Passing;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The end of a held script (or of the document inside one).
+    fn release(&mut self) {
+        if let Held::Script(script) = std::mem::replace(&mut self.held, Held::Nothing)
+            && !self.recognizer.blocks_inline(&script)
+        {
+            self.out.extend_from_slice(&script);
+        }
+    }
+}
+
+type SharedSink = Arc<Mutex<Sink>>;
+
+fn lock(sink: &SharedSink) -> std::sync::MutexGuard<'_, Sink> {
+    sink.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The rewriter's end of the sink.
+struct Output(SharedSink);
+
+impl OutputSink for Output {
+    fn handle_chunk(&mut self, chunk: &[u8]) {
+        lock(&self.0).write(chunk);
+    }
+}
+
+/// A response body, rewritten as it streams.
+struct GatedBody {
+    inner: Body,
+    rewriter: Option<HtmlRewriter<'static, Output>>,
+    sink: SharedSink,
+}
+
+impl GatedBody {
+    fn new(inner: Body, head: String, recognizer: Recognizer) -> Self {
+        let blocking = !recognizer.is_empty();
+        let recognizer = Arc::new(recognizer);
+        let sink = Arc::new(Mutex::new(Sink {
+            recognizer: recognizer.clone(),
+            out: Vec::new(),
+            held: Held::Nothing,
+        }));
+        let head: Arc<str> = Arc::from(head);
+        let head_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut settings = Settings::new_send();
+        {
+            let (head, done) = (head.clone(), head_done.clone());
+            settings = settings.append_element_content_handler(element!("head", move |el| {
+                let (head, done) = (head.clone(), done.clone());
+                if let Some(handlers) = el.end_tag_handlers() {
+                    let handler: EndTagHandler<'static> = Box::new(move |end: &mut EndTag<'_>| {
+                        if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                            end.before(&head, ContentType::Html);
+                        }
+                        Ok(())
+                    });
+                    handlers.push(handler);
+                }
+                Ok(())
+            }));
+        }
+        {
+            let (head, done) = (head.clone(), head_done.clone());
+            settings = settings.append_element_content_handler(element!("body", move |el| {
+                // A page without `</head>` gets it at the start of the body.
+                if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    el.prepend(&head, ContentType::Html);
+                }
+                Ok(())
+            }));
+        }
+        if blocking {
+            let urls = recognizer.clone();
+            settings = settings.append_element_content_handler(element!(
+                "script[src], link[href], img[src], iframe[src], source[src]",
+                move |el| {
+                    let attribute = if el.tag_name() == "link" {
+                        "href"
+                    } else {
+                        "src"
+                    };
+                    if el
+                        .get_attribute(attribute)
+                        .is_some_and(|url| urls.blocks_url(&url))
+                    {
+                        el.remove();
+                    }
+                    Ok(())
+                }
+            ));
+            settings = settings.append_element_content_handler(element!(
+                "script:not([src]), noscript",
+                |el| {
+                    // `<noscript>` content is text to the parser, so a pixel
+                    // in it is judged like an inline loader.
+                    if el.tag_name() == "noscript"
+                        || is_executable(el.get_attribute("type").as_deref())
+                    {
+                        el.before(as_str(HOLD), ContentType::Html);
+                        if let Some(handlers) = el.end_tag_handlers() {
+                            let handler: EndTagHandler<'static> =
+                                Box::new(|end: &mut EndTag<'_>| {
+                                    end.after(as_str(RELEASE), ContentType::Html);
+                                    Ok(())
+                                });
+                            handlers.push(handler);
+                        }
+                    }
+                    Ok(())
+                }
+            ));
+        }
+        {
+            let (head, done) = (head, head_done);
+            settings = settings.append_document_content_handler(end!(move |end| {
+                // A script left open at the end is judged before anything follows it.
+                end.append(as_str(RELEASE), ContentType::Html);
+                if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    end.append(&head, ContentType::Html);
+                }
+                Ok(())
+            }));
+        }
+        // A page is the operator's, parsed as a browser would, never refused.
+        settings = settings.with_strict(false).with_memory_settings(
+            MemorySettings::new().with_max_allowed_memory_usage(4 * 1024 * 1024),
+        );
+        GatedBody {
+            inner,
+            rewriter: Some(HtmlRewriter::new(settings, Output(sink.clone()))),
+            sink,
+        }
+    }
+
+    fn take_output(&self) -> Option<Bytes> {
+        let out = std::mem::take(&mut lock(&self.sink).out);
+        (!out.is_empty()).then(|| Bytes::from(out))
+    }
+}
+
+/// Scripts the browser runs: no `type`, or a JavaScript one. JSON-LD and
+/// `type="text/plain"` placeholders are data.
+fn is_executable(kind: Option<&str>) -> bool {
+    kind.is_none_or(|kind| {
+        let kind = kind.trim().to_ascii_lowercase();
+        kind.is_empty()
+            || kind == "module"
+            || kind.ends_with("/javascript")
+            || kind.ends_with("/ecmascript")
+    })
+}
+
+fn as_str(mark: &'static [u8]) -> &'static str {
+    std::str::from_utf8(mark).unwrap_or_default()
+}
+
+impl http_body::Body for GatedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        loop {
+            if self.rewriter.is_none() {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut self.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(err))) => {
+                    self.rewriter = None;
+                    return Poll::Ready(Some(Err(err)));
+                }
+                Poll::Ready(Some(Ok(frame))) => {
+                    let data = match frame.into_data() {
+                        Ok(data) => data,
+                        // Trailers pass as they are.
+                        Err(frame) => return Poll::Ready(Some(Ok(frame))),
+                    };
+                    let written = match self.rewriter.as_mut() {
+                        Some(rewriter) => rewriter.write(&data),
+                        None => Ok(()),
+                    };
+                    if let Err(err) = written {
+                        tracing::warn!(error = %err, "cannot rewrite a page of the site; response cut");
+                        self.rewriter = None;
+                        return Poll::Ready(Some(Err(axum::Error::new(err))));
+                    }
+                    if let Some(out) = self.take_output() {
+                        return Poll::Ready(Some(Ok(Frame::data(out))));
+                    }
+                }
+                Poll::Ready(None) => {
+                    if let Some(rewriter) = self.rewriter.take()
+                        && let Err(err) = rewriter.end()
+                    {
+                        tracing::warn!(error = %err, "cannot rewrite a page of the site; response cut");
+                        return Poll::Ready(Some(Err(axum::Error::new(err))));
+                    }
+                    // A script still open at the end of the page.
+                    lock(&self.sink).release();
+                    return Poll::Ready(self.take_output().map(|out| Ok(Frame::data(out))));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{Service, ServiceKind};
+    use http_body_util::BodyExt;
+
+    fn ga() -> Service {
+        Service {
+            id: "ga".parse().expect("id"),
+            name: "GA".to_owned(),
+            kind: ServiceKind::GoogleAnalytics,
+            active: true,
+            cookie: "ga-disable-G-1".to_owned(),
+            tags: Vec::new(),
+            origins: vec!["https://www.googletagmanager.com".to_owned()],
+            account_ids: vec!["G-1".to_owned()],
+        }
+    }
+
+    /// The page gated for a visitor who turned GA off, fed in `size`-byte chunks.
+    async fn gated(html: &str, size: usize) -> String {
+        let chunks: Vec<Result<Bytes, std::io::Error>> = html
+            .as_bytes()
+            .chunks(size)
+            .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
+            .collect();
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        let gated = GatedBody::new(body, "<i>head</i>".to_owned(), Recognizer::new([&ga()]));
+        let bytes = Body::new(gated).collect().await.expect("body").to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn chunk_boundaries_change_nothing() {
+        let page = "<html><head><script async src=\"https://www.googletagmanager.com/gtag/js?id=G-1\"></script>\
+            <script>gtag('config', 'G-1');</script><script>var own = '</scr' + 'ipt>';</script></head>\
+            <body><p>text</p><noscript><iframe src=\"https://www.googletagmanager.com/ns.html?id=G-1\"></iframe></noscript></body></html>";
+        let expected = "<html><head><script>var own = '</scr' + 'ipt>';</script><i>head</i></head><body><p>text</p></body></html>";
+        for size in [1, 2, 7, 64, page.len()] {
+            assert_eq!(gated(page, size).await, expected, "chunks of {size}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_script_left_open_at_the_end_is_still_judged() {
+        assert_eq!(
+            gated("<p>x</p><script>gtag('config', 'G-1')", 3).await,
+            "<p>x</p><i>head</i>"
+        );
+        assert_eq!(
+            gated("<p>x</p><script>var own = 1", 3).await,
+            "<p>x</p><script>var own = 1<i>head</i>"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_script_is_judged_by_its_start() {
+        let own = format!(
+            "<script>var own = \"{}\";</script>",
+            "a".repeat(MAX_HELD * 2)
+        );
+        let loader = format!(
+            "<script>gtag('config', 'G-1'); // {}</script>",
+            "b".repeat(MAX_HELD * 2)
+        );
+        let page = format!("<body>{own}{loader}<p>end</p></body>");
+        let out = gated(&page, 8192).await;
+        // Not `assert_eq!`: the pages are too long to print.
+        assert!(
+            out == format!("<body><i>head</i>{own}<p>end</p></body>"),
+            "{}",
+            out.len()
+        );
+    }
+}
