@@ -150,6 +150,16 @@ pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Nex
     next.run(request).await
 }
 
+/// For the operator's own site ([`crate::front`]): a permit for the time
+/// until the answer's head, or `503`; the body is the operator's, streamed
+/// on as it comes.
+pub async fn admit(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
+    let Ok(_permit) = Arc::clone(&in_flight.permits).try_acquire_owned() else {
+        return AppError::Overloaded.into_response();
+    };
+    next.run(request).await
+}
+
 /// `request` with its body read into memory: at most [`MAX_REQUEST_BODY`]
 /// bytes (else `413`), within `timeout` (else `408`).
 async fn received(request: Request, timeout: Duration) -> Result<Request, AppError> {

@@ -14,10 +14,11 @@ use axum::routing::future::RouteFuture;
 use axum::routing::{get, post};
 use tower::Service;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 
 use crate::front;
 use crate::gate::ScriptGateLayer;
-use crate::limits::{InFlight, MAX_REQUEST_BODY, shed, time_limit};
+use crate::limits::{InFlight, MAX_REQUEST_BODY, admit, shed, time_limit};
 use crate::normalize::NormalizeLayer;
 use crate::proxy::ProxyLayer;
 use crate::request_log::log_request;
@@ -113,8 +114,15 @@ fn stack(state: AppState, serving: Serving) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(revalidate));
+    // One pool of permits for both stacks: the bound is on the process.
+    let in_flight = InFlight::new(state.limits);
     if alone {
-        app = limited(app, &state);
+        app = app
+            .layer(middleware::from_fn_with_state(
+                state.limits.request_timeout,
+                time_limit,
+            ))
+            .layer(middleware::from_fn_with_state(in_flight.clone(), shed));
     }
     let own = app
         .layer(middleware::from_fn_with_state(
@@ -132,7 +140,7 @@ fn stack(state: AppState, serving: Serving) -> Router {
     }
     let dispatch = Dispatch {
         own,
-        site: site_stack(&state),
+        site: site_stack(&state, in_flight),
     };
     Router::new()
         .fallback_service(dispatch)
@@ -142,34 +150,29 @@ fn stack(state: AppState, serving: Serving) -> Router {
         .layer(ProxyLayer::new(state.trusted_proxies.to_vec()))
 }
 
-/// Load shedding and the request timeout, around the work of a response.
-fn limited(app: Router<AppState>, state: &AppState) -> Router<AppState> {
-    app.layer(middleware::from_fn_with_state(
-        state.limits.request_timeout,
-        time_limit,
-    ))
-    .layer(middleware::from_fn_with_state(
-        InFlight::new(state.limits),
-        shed,
-    ))
-}
-
 /// The operator's own site, on a site privacy-pages fronts: its pages,
-/// streamed through the gate, then compressed, within the same limits as
-/// the policy pages, with the headers a static host would send. Never kept
-/// (the files change on disk) and never revalidated by hashing a body (it
-/// streams).
-fn site_stack(state: &AppState) -> Router {
-    let app = Router::new()
+/// streamed through the gate, then compressed, within the same bound on
+/// requests at once as the policy pages (but no body read first, and no
+/// timeout but the upstream's own: the operator's forms and downloads are
+/// theirs), with the headers a static host would send. Never kept (the
+/// files change) and never revalidated by hashing a body (it streams).
+fn site_stack(state: &AppState, in_flight: InFlight) -> Router {
+    let app: Router<front::Fronting> = Router::new()
         .fallback(front::serve)
         .layer(middleware::from_fn(crate::gate::stream::gate_site))
-        .layer(CompressionLayer::new());
-    limited(app, state)
+        .layer(
+            CompressionLayer::new().compress_when(DefaultPredicate::new().and(front::Compressible)),
+        );
+    let fronting = front::Fronting {
+        upstreams: state.upstreams.clone(),
+        timeout: state.limits.request_timeout,
+    };
+    app.layer(middleware::from_fn_with_state(in_flight, admit))
         .layer(middleware::from_fn_with_state(
             state.security.clone(),
             site_headers,
         ))
-        .with_state(state.clone())
+        .with_state(fronting)
 }
 
 /// Sends each request to privacy-pages' own stack or to the operator's

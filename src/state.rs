@@ -7,6 +7,7 @@ use ipnet::IpNet;
 
 use crate::config::Config;
 use crate::content::{Library, LiveLibrary};
+use crate::front::Upstreams;
 use crate::limits::RequestLimits;
 use crate::security::SecurityHeaders;
 use crate::variants::VariantCache;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub limits: RequestLimits,
     /// Finished responses, kept (see [`crate::variants`]).
     pub variants: VariantCache,
+    /// The pooled client to fronted sites' upstreams (see [`crate::front`]).
+    pub upstreams: Upstreams,
 }
 
 /// Enough for every variant of the bundled sites' pages several times over.
@@ -42,6 +45,7 @@ impl AppState {
             security: SecurityHeaders::default(),
             limits: RequestLimits::default(),
             variants: VariantCache::new(DEFAULT_RESPONSE_CACHE),
+            upstreams: Upstreams::default(),
         }
     }
 

@@ -262,6 +262,8 @@ pub enum FrontOrigin {
     /// A built static site (Jekyll's `_site`), canonicalised at load so that
     /// every file served can be checked to lie inside it.
     Root(std::path::PathBuf),
+    /// The operator's own server (`http://host:port`), proxied to.
+    Upstream(url::Url),
 }
 
 /// Every site, ready to serve.

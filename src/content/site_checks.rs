@@ -10,7 +10,7 @@ use time::Date;
 use super::errors::{ContentError, line_at};
 use super::loader::{Drafts, Loader, RESERVED_SLUGS, parse_document_path};
 use super::model::{Front, FrontOrigin, Policy, Site, Version};
-use super::site_config::SiteConfig;
+use super::site_config::{FrontSource, SiteConfig};
 use super::{Source, source};
 
 impl Loader {
@@ -170,7 +170,16 @@ impl Loader {
         source: &Source,
         policies: &BTreeMap<String, Policy>,
     ) -> Option<Front> {
-        let (written, line) = config.root.as_ref()?;
+        let (source_of_pages, line) = config.front.as_ref()?;
+        let written = match source_of_pages {
+            FrontSource::Root(written) => written,
+            FrontSource::Upstream(url) => {
+                return Some(Front {
+                    origin: FrontOrigin::Upstream(url.clone()),
+                    prefix: config.prefix.clone(),
+                });
+            }
+        };
         let Source::Dir(content) = source else {
             self.errors.push(ContentError::line(
                 config_path,

@@ -43,6 +43,8 @@ struct RawSite {
     /// The operator's built site (Jekyll's `_site`), served for every path
     /// that is not privacy-pages' own.
     root: Option<String>,
+    /// Or the operator's own server, for the same paths.
+    upstream: Option<String>,
     /// Where privacy-pages' own endpoints go on a fronted site.
     prefix: Option<String>,
 }
@@ -78,11 +80,19 @@ pub struct SiteConfig {
     pub services: BTreeMap<ServiceId, Service>,
     /// The `[site]` table, for Liquid's `site.*`.
     pub variables: toml::Table,
-    /// `root`, as written (the loader resolves it against the site folder),
-    /// and its line.
-    pub root: Option<(String, usize)>,
+    /// `root` or `upstream`, and its line.
+    pub front: Option<(FrontSource, usize)>,
     /// Where privacy-pages' own endpoints go when the site is fronted.
     pub prefix: String,
+}
+
+/// Where a fronted site's own pages come from, as `site.toml` says.
+#[derive(Debug)]
+pub enum FrontSource {
+    /// As written: the loader resolves it against the site folder.
+    Root(String),
+    /// `http://host:port`: plain HTTP to a server beside privacy-pages.
+    Upstream(url::Url),
 }
 
 /// Where privacy-pages' own endpoints go on a fronted site unless `prefix`
@@ -155,21 +165,32 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         })?;
         services.insert(id, service);
     }
-    let root = match raw.root {
-        Some(root) if root.trim().is_empty() => {
+    let front = match (raw.root, raw.upstream) {
+        (Some(_), Some(_)) => {
+            return Err(Problem::at_line(
+                line_of("upstream"),
+                "`root` and `upstream` both set: privacy-pages fronts a site from one of them",
+            ));
+        }
+        (Some(root), None) if root.trim().is_empty() => {
             return Err(Problem::at_line(
                 line_of("root"),
                 "`root` is empty: give the folder of the built site, e.g. `root = \"../../_site\"`",
             ));
         }
-        Some(root) => Some((root, line_of("root"))),
-        None => None,
+        (Some(root), None) => Some((FrontSource::Root(root), line_of("root"))),
+        (None, Some(upstream)) => {
+            let line = line_of("upstream");
+            let url = parse_upstream(&upstream).map_err(|reason| Problem::at_line(line, reason))?;
+            Some((FrontSource::Upstream(url), line))
+        }
+        (None, None) => None,
     };
     let prefix = match raw.prefix {
-        Some(_) if root.is_none() => {
+        Some(_) if front.is_none() => {
             return Err(Problem::at_line(
                 line_of("prefix"),
-                "`prefix` applies only to a site privacy-pages fronts: set `root` too, or remove it",
+                "`prefix` applies only to a site privacy-pages fronts: set `root` or `upstream` too, or remove it",
             ));
         }
         Some(prefix) if !is_prefix(&prefix) => {
@@ -184,7 +205,7 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         None => DEFAULT_PREFIX.to_owned(),
     };
     Ok(SiteConfig {
-        root,
+        front,
         prefix,
         name: raw.name.trim().to_owned(),
         hosts,
@@ -194,6 +215,30 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         services,
         variables: raw.site,
     })
+}
+
+/// `http://127.0.0.1:4000`: an origin, nothing more. Plain HTTP: the
+/// upstream runs beside privacy-pages (same host, pod or network), and TLS
+/// ends in front of privacy-pages.
+fn parse_upstream(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|err| format!("invalid `upstream` `{text}`: {err}"))?;
+    if url.scheme() != "http" {
+        return Err(format!(
+            "`upstream` `{text}` must be `http://host:port`: privacy-pages talks plain HTTP to a server beside it"
+        ));
+    }
+    if url.host().is_none()
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(format!(
+            "`upstream` `{text}` must be an origin such as `http://127.0.0.1:4000`, without a path"
+        ));
+    }
+    Ok(url)
 }
 
 /// `/_privacy`, `/legal/privacy-pages`: one or more plain segments.
@@ -603,6 +648,21 @@ mod tests {
                 "needs `script_url`",
             ),
             (format!("{BASE}root = \" \"\n"), 4, "`root` is empty"),
+            (
+                format!("{BASE}root = \"_site\"\nupstream = \"http://127.0.0.1:4000\"\n"),
+                5,
+                "`root` and `upstream` both set",
+            ),
+            (
+                format!("{BASE}upstream = \"https://127.0.0.1:4000\"\n"),
+                4,
+                "must be `http://host:port`",
+            ),
+            (
+                format!("{BASE}upstream = \"http://127.0.0.1:4000/blog\"\n"),
+                4,
+                "without a path",
+            ),
             (
                 format!("{BASE}prefix = \"/p\"\n"),
                 4,

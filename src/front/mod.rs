@@ -1,12 +1,15 @@
 //! The operator's own site, on a site privacy-pages fronts: every path that
 //! is not privacy-pages' own ([`crate::visit::Destination::Site`]) is
-//! answered from the site's `root`. The script gate
+//! answered from the site's `root` or proxied to its `upstream`. The script gate
 //! ([`crate::gate::stream`]) then streams each HTML page, without the
 //! vendors' snippets for a visitor who turned their service off.
 
 mod static_dir;
+mod upstream;
 
-use axum::extract::Request;
+pub use upstream::Upstreams;
+
+use axum::extract::{Request, State};
 use axum::http::header::ALLOW;
 use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -15,10 +18,27 @@ use crate::content::FrontOrigin;
 use crate::visit::Visit;
 use crate::web::error::AppError;
 
+/// What the handler needs besides the visit.
+#[derive(Clone, Debug)]
+pub struct Fronting {
+    pub upstreams: Upstreams,
+    /// How long an upstream may take to start its answer (`request_timeout`).
+    pub timeout: std::time::Duration,
+}
+
 /// The handler for every path of the operator's site.
-pub async fn serve(visit: Visit, request: Request) -> Response {
-    let Some(front) = visit.site.front.clone() else {
+pub async fn serve(State(front): State<Fronting>, visit: Visit, request: Request) -> Response {
+    let Some(site) = visit.site.front.clone() else {
         return AppError::not_found(&visit).into_response();
+    };
+    let origin = match &site.origin {
+        FrontOrigin::Upstream(upstream) => {
+            return front
+                .upstreams
+                .forward(upstream, &visit, request, front.timeout)
+                .await;
+        }
+        FrontOrigin::Root(root) => root,
     };
     // HEAD arrives as GET (see `normalize`); a static site takes nothing else.
     if request.method() != Method::GET {
@@ -28,7 +48,36 @@ pub async fn serve(visit: Visit, request: Request) -> Response {
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
-    match &front.origin {
-        FrontOrigin::Root(root) => static_dir::serve(root, &visit, request).await,
+    static_dir::serve(origin, &visit, request).await
+}
+
+/// Which of the site's answers are worth compressing for the visitor: text
+/// (HTML, CSS, JavaScript, JSON, XML, SVG), as nginx's `gzip_types` would
+/// list them. An archive, a video or an image is compressed already; doing
+/// it again costs CPU for nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Compressible;
+
+impl tower_http::compression::Predicate for Compressible {
+    fn should_compress<B: http_body::Body>(&self, response: &axum::http::Response<B>) -> bool {
+        let Some(media) = response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+        else {
+            return false;
+        };
+        let media = media.trim().to_ascii_lowercase();
+        media.starts_with("text/")
+            || media.ends_with("+xml")
+            || media.ends_with("+json")
+            || matches!(
+                media.as_str(),
+                "application/javascript"
+                    | "application/json"
+                    | "application/xml"
+                    | "application/wasm"
+            )
     }
 }

@@ -29,6 +29,15 @@ pub enum AppError {
         source: askama::Error,
     },
 
+    /// 502 Bad Gateway: the upstream of a fronted site cannot be reached
+    /// or broke off before its answer began.
+    #[error("bad gateway")]
+    BadGateway(PageContext),
+    /// 504 Gateway Timeout: the upstream did not start its answer within
+    /// `request_timeout`.
+    #[error("gateway timeout")]
+    GatewayTimeout(PageContext),
+
     /// 405 Method Not Allowed: the path exists, the method does not. The
     /// router adds `Allow`.
     #[error("method not allowed")]
@@ -68,6 +77,12 @@ impl IntoResponse for AppError {
             AppError::Render { context, source } => {
                 tracing::error!(error = %source, "failed to render a page");
                 views::status_page(&context, StatusCode::INTERNAL_SERVER_ERROR).into_response()
+            }
+            AppError::BadGateway(context) => {
+                views::status_page(&context, StatusCode::BAD_GATEWAY).into_response()
+            }
+            AppError::GatewayTimeout(context) => {
+                views::status_page(&context, StatusCode::GATEWAY_TIMEOUT).into_response()
             }
             AppError::MethodNotAllowed(context) => {
                 views::status_page(&context, StatusCode::METHOD_NOT_ALLOWED).into_response()
@@ -119,6 +134,14 @@ impl AppError {
 
     pub fn forbidden(visit: &Visit) -> Self {
         AppError::Forbidden(PageContext::new(visit))
+    }
+
+    pub fn bad_gateway(visit: &Visit) -> Self {
+        AppError::BadGateway(PageContext::new(visit))
+    }
+
+    pub fn gateway_timeout(visit: &Visit) -> Self {
+        AppError::GatewayTimeout(PageContext::new(visit))
     }
 
     pub fn method_not_allowed(visit: &Visit) -> Self {

@@ -397,6 +397,9 @@ pub fn status_page(context: &PageContext, status: StatusCode) -> Page {
         StatusCode::NOT_FOUND => ("not-found-title", "not-found-text"),
         StatusCode::FORBIDDEN => ("forbidden-title", "forbidden-text"),
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed-title", "method-not-allowed-text"),
+        StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => {
+            ("unavailable-title", "unavailable-text")
+        }
         _ => ("error-title", "error-text"),
     };
     let html = StatusPage {

@@ -29,4 +29,5 @@ mod security;
 mod snapshots;
 mod socket;
 mod support;
+mod upstream;
 mod variants;

@@ -4,53 +4,20 @@
 //! not, so its forwarded headers must be ignored.
 
 use privacy_pages::assets::path as asset;
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use privacy_pages::content::{self, Source};
 use privacy_pages::{AppState, app, server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-fn nginx_binary() -> &'static str {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("nginx is installed (the README's test command installs Debian's nginx-light)")
-}
+use crate::support::{Nginx, free_port, run_nginx};
 
 fn start_nginx(dir: &Path, port: u16, app: SocketAddr) -> Nginx {
-    let conf = format!(
-        r#"daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
+    let server = format!(
+        r#"    server {{
         listen 127.0.0.1:{port};
         location / {{
             proxy_pass http://{app};
@@ -70,34 +37,9 @@ http {{
             proxy_set_header X-Forwarded-Prefix /legal;
         }}
     }}
-}}
-"#,
-        dir = dir.display()
+"#
     );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, conf).expect("write nginx.conf");
-    let child = Command::new(nginx_binary())
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("nginx starts");
-    let nginx = Nginx(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not come up: {}",
-            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    nginx
+    run_nginx(dir, port, &server)
 }
 
 async fn start_app() -> SocketAddr {
