@@ -1,0 +1,165 @@
+// The promise on every page: privacy-pages in front of a whole static site
+// (tests/fixtures/front, with the vendors' snippets pasted as the vendors
+// publish them, every vendor host moved to its own stub on loopback). A
+// visitor who opts out on the policy page, or whose browser sends GPC, gets
+// none of those services on any page of the site, with JavaScript and
+// without; the site's own scripts keep running.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { ROOT, launchBrowser, startServer, startStub, visitor } from './harness.mjs';
+
+const VENDORS = {
+  carbon: ['https://cdn.carbonads.com', '//cdn.carbonads.com'],
+  ga: ['https://www.googletagmanager.com', 'https://www.google-analytics.com'],
+  plausible: ['https://plausible.io'],
+  hotjar: ['https://static.hotjar.com'],
+  youtube: ['https://www.youtube-nocookie.com'],
+};
+const PAGES = ['/', '/blog/', '/blog/2024/hello', '/about/', '/no-such-page'];
+
+let stubs; let server; let browser; let dir;
+
+/** The fixture site and its content, every vendor host replaced by its stub. */
+function writeFrontedSite() {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'privacy-pages-front-'));
+  fs.cpSync(path.join(ROOT, 'tests/fixtures/front'), out, { recursive: true });
+  const walk = (folder) => fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (
+    entry.isDirectory() ? walk(path.join(folder, entry.name)) : [path.join(folder, entry.name)]));
+  for (const file of walk(path.join(out, 'site')).filter((f) => f.endsWith('.html'))) {
+    let html = fs.readFileSync(file, 'utf8');
+    for (const [name, hosts] of Object.entries(VENDORS)) {
+      for (const host of hosts) html = html.replaceAll(host, host.startsWith('//') ? stubs[name].origin.slice(5) : stubs[name].origin);
+    }
+    fs.writeFileSync(file, html);
+  }
+  const toml = path.join(out, 'content/shop.example/site.toml');
+  let text = fs.readFileSync(toml, 'utf8')
+    .replace('hosts = ["shop.example", "www.shop.example"]', 'hosts = ["shop.example", "shop.localhost"]');
+  for (const [service, url] of [
+    ['carbon', `${stubs.carbon.origin}/carbon.js`],
+    ['ga', `${stubs.ga.origin}/gtag/js`],
+    ['plausible', `${stubs.plausible.origin}/js/script.js`],
+  ]) {
+    text = text.replace(`[services.${service}]\n`, `[services.${service}]\nscript_url = "${url}"\n`);
+  }
+  text = text.replace('https://static.hotjar.com/c/hotjar-3456789.js?sv=6', `${stubs.hotjar.origin}/c/hotjar-3456789.js?sv=6`);
+  fs.writeFileSync(toml, text);
+  return out;
+}
+
+before(async () => {
+  stubs = {};
+  for (const name of Object.keys(VENDORS)) stubs[name] = await startStub();
+  dir = writeFrontedSite();
+  server = await startServer(path.join(dir, 'content'));
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  for (const stub of Object.values(stubs ?? {})) await stub.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const origin = () => server.origin.replace('127.0.0.1', 'shop.localhost');
+const counts = () => Object.fromEntries(Object.entries(stubs).map(([name, stub]) => [name, stub.hits.length]));
+const resetStubs = () => Object.values(stubs).forEach((stub) => stub.reset());
+
+/** Every page of the site, in one visitor's browser; what each vendor got. */
+async function browse(v) {
+  resetStubs();
+  const ran = [];
+  for (const page of PAGES) {
+    await v.page.goto(origin() + page);
+    await v.page.waitForLoadState('load');
+    // Give async loaders (Hotjar's, gtag's) their moment.
+    await v.page.waitForTimeout(150);
+    if (page === '/') ran.push(await v.page.evaluate(() => ({ ...document.documentElement.dataset })));
+  }
+  return { counts: counts(), home: ran[0] };
+}
+
+describe('a fronted static site', () => {
+  it('loads every vendor for a visitor who allows them (so that zero below means something)', async () => {
+    const v = await visitor(browser);
+    const { counts: seen, home } = await browse(v);
+    assert.ok(seen.carbon >= 2, `carbon.js on the blog pages: ${JSON.stringify(seen)}`);
+    assert.ok(seen.ga >= 1, `gtag.js on the home page: ${JSON.stringify(seen)}`);
+    assert.ok(seen.plausible >= PAGES.length - 1, `Plausible on every page: ${JSON.stringify(seen)}`);
+    assert.ok(seen.hotjar >= 1, `Hotjar's loader fetched its script: ${JSON.stringify(seen)}`);
+    assert.equal(home.siteScript, 'ran');
+    assert.equal(home.siteJs, 'loaded');
+    v.check([/status of 404/]);
+    await v.close();
+  });
+
+  for (const javaScriptEnabled of [true, false]) {
+    const mode = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
+    it(`keeps an opt-out made on the policy page on every page of the site, ${mode}`, async () => {
+      const v = await visitor(browser, { javaScriptEnabled });
+      await v.page.goto(`${origin()}/privacy`);
+      for (const label of ['Disable Carbon Ads', 'Disable Google Analytics']) {
+        await v.page.getByRole('button', { name: label }).click();
+        if (javaScriptEnabled) {
+          await v.page.locator('#consent-result.notice-saved').waitFor();
+        } else {
+          await v.page.waitForURL(/optout=/);
+        }
+      }
+      const kept = (await v.cookies()).sort();
+      assert.deepEqual(kept, ['carbon-disable=true', 'ga-disable-G-SHOP123=true']);
+      const { counts: seen } = await browse(v);
+      assert.equal(seen.carbon, 0, `Carbon after opting out: ${JSON.stringify(seen)}`);
+      assert.equal(seen.ga, 0, `GA (gtag.js, analytics.js, the noscript pixel) after opting out: ${JSON.stringify(seen)}`);
+      if (javaScriptEnabled) {
+        assert.ok(seen.plausible >= PAGES.length - 1, `the other services still load: ${JSON.stringify(seen)}`);
+      }
+      v.check([/status of 404/]);
+      await v.close();
+    });
+  }
+
+  it('without JavaScript, the GA pixel in <noscript> loads until the visitor opts out', async () => {
+    const v = await visitor(browser, { javaScriptEnabled: false });
+    resetStubs();
+    await v.page.goto(`${origin()}/about/`);
+    await v.page.waitForLoadState('load');
+    assert.equal(stubs.ga.count('/collect'), 1, 'the pixel is requested by a visitor who allows GA');
+    await v.close();
+  });
+
+  it('sends nothing of any vendor to a browser that sends Global Privacy Control', async () => {
+    for (const javaScriptEnabled of [true, false]) {
+      const v = await visitor(browser, { javaScriptEnabled, extraHTTPHeaders: { 'Sec-GPC': '1' } });
+      const { counts: seen, home } = await browse(v);
+      for (const vendor of ['carbon', 'ga', 'plausible', 'hotjar']) {
+        assert.equal(seen[vendor], 0, `${vendor} reached a GPC visitor: ${JSON.stringify(seen)}`);
+      }
+      if (javaScriptEnabled) {
+        assert.equal(home.siteScript, 'ran', "the site's own inline script still runs");
+        assert.equal(home.siteJs, 'loaded', "and its own script file");
+      }
+      v.check([/status of 404/]);
+      await v.close();
+    }
+  });
+
+  it('answers the site\'s own 404 page and privacy-pages\' own pages under /_privacy', async () => {
+    const v = await visitor(browser);
+    const missing = await v.page.goto(`${origin()}/no-such-page`);
+    assert.equal(missing.status(), 404);
+    assert.equal(await v.page.locator('h1').innerText(), 'This page is not in the shop');
+    await v.page.goto(`${origin()}/`);
+    await v.page.getByRole('link', { name: 'Privacy choices' }).click();
+    assert.match(v.page.url(), /\/_privacy\/$/);
+    assert.equal((await v.page.goto(`${origin()}/privacy`)).status(), 200);
+    v.check([/status of 404/]);
+    await v.close();
+  });
+});
