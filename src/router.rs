@@ -27,7 +27,7 @@ use crate::security::{security_headers, site_headers};
 use crate::state::AppState;
 use crate::variants::serve_variant;
 use crate::visit::{Destination, Visit, VisitLayer};
-use crate::web::{changes, optout, pages, static_files};
+use crate::web::{changes, choices, optout, pages, static_files};
 
 /// The policy routes, resolved, gated, finished and kept, with URLs
 /// printed under `state.base_path` but routed at the root: what an
@@ -67,6 +67,7 @@ fn routes() -> Router<AppState> {
             post(optout::opt_in).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
         )
         .route("/feed.atom", get(changes::feed))
+        .route("/choices", get(choices::page))
         .route("/{policy}", get(pages::current_policy))
         .route("/{policy}/versions", get(pages::versions))
         .route("/{policy}/changes", get(changes::current))

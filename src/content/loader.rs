@@ -17,8 +17,9 @@ use super::{Source, front_matter, html, markdown, source};
 use crate::lang::Lang;
 
 /// Policy slugs that would shadow the service's own routes.
-pub(super) const RESERVED_SLUGS: [&str; 6] = [
+pub(super) const RESERVED_SLUGS: [&str; 7] = [
     "static",
+    "choices",
     "healthz",
     "readyz",
     "optout",

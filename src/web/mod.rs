@@ -7,6 +7,7 @@
 //! an [`error::AppError`], turned into a response in one place.
 
 pub mod changes;
+pub mod choices;
 pub mod error;
 pub mod extract;
 pub mod optout;

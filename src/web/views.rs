@@ -276,6 +276,34 @@ pub(crate) struct TranslationNotice {
     pub(crate) link: Option<(String, String)>,
 }
 
+/// The privacy choices: every service of the site and a control each.
+#[derive(Template)]
+#[template(path = "choices.html")]
+pub(crate) struct ChoicesPage<'a> {
+    pub(crate) chrome: Chrome<'a>,
+    pub(crate) intro: String,
+    pub(crate) services: Vec<ServiceChoice<'a>>,
+    pub(crate) consent_forms: Vec<ConsentForm<'a>>,
+    pub(crate) confirmation: Option<Confirmation>,
+    /// The browser sends Global Privacy Control: every service is off.
+    pub(crate) gpc: bool,
+    /// The site's privacy policy, to read before choosing.
+    pub(crate) policy: Option<String>,
+}
+
+/// One service on the choices page, in this visitor's state.
+pub(crate) struct ServiceChoice<'a> {
+    pub(crate) id: &'a ServiceId,
+    pub(crate) name: &'a str,
+    pub(crate) purpose: String,
+    pub(crate) allowed: bool,
+    /// Undo-able here (an opt-out cookie), rather than blocked by GPC.
+    pub(crate) can_enable: bool,
+    pub(crate) enabled_text: String,
+    pub(crate) disabled_text: String,
+    pub(crate) turn_off: String,
+}
+
 #[derive(Template)]
 #[template(path = "index.html")]
 pub(crate) struct IndexPage<'a> {

@@ -150,14 +150,49 @@ describe('a fronted static site', () => {
     }
   });
 
+  for (const javaScriptEnabled of [true, false]) {
+    it(`turns a service off from the privacy choices linked in the footer, ${javaScriptEnabled ? 'with' : 'without'} JavaScript`, async () => {
+      const v = await visitor(browser, { javaScriptEnabled });
+      await v.page.goto(`${origin()}/`);
+      await v.page.getByRole('link', { name: 'Privacy choices' }).click();
+      await v.page.getByRole('button', { name: 'Turn off Plausible Analytics' }).click();
+      if (javaScriptEnabled) {
+        await v.page.locator('#consent-result.notice-saved').waitFor();
+        assert.ok(await v.page.getByText('Plausible Analytics is disabled for this browser.').isVisible());
+      } else {
+        await v.page.waitForURL(/\/_privacy\/choices\?optout=plausible$/);
+        assert.match(await v.page.locator('.notice-saved').innerText(), /^Saved: Plausible Analytics is now disabled/);
+      }
+      assert.deepEqual(await v.cookies(), ['plausible-disable=true']);
+      const { counts: seen } = await browse(v);
+      assert.equal(seen.plausible, 0, JSON.stringify(seen));
+      if (javaScriptEnabled) assert.ok(seen.carbon >= 2, JSON.stringify(seen));
+      v.check([/status of 404/]);
+      await v.close();
+    });
+  }
+
+  it('passes axe on the privacy choices', async () => {
+    const axeSource = fs.readFileSync(path.join(ROOT, 'tests/e2e/node_modules/axe-core/axe.min.js'), 'utf8');
+    for (const locale of ['en-US', 'de-DE']) {
+      const v = await visitor(browser, { locale });
+      await v.page.goto(`${origin()}/_privacy/choices`);
+      await v.page.evaluate(axeSource);
+      const results = await v.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+      const serious = results.violations.filter((x) => ['serious', 'critical'].includes(x.impact)).map((x) => x.id);
+      assert.deepEqual(serious, [], locale);
+      v.check();
+      await v.close();
+    }
+  });
+
   it('answers the site\'s own 404 page and privacy-pages\' own pages under /_privacy', async () => {
     const v = await visitor(browser);
     const missing = await v.page.goto(`${origin()}/no-such-page`);
     assert.equal(missing.status(), 404);
     assert.equal(await v.page.locator('h1').innerText(), 'This page is not in the shop');
-    await v.page.goto(`${origin()}/`);
-    await v.page.getByRole('link', { name: 'Privacy choices' }).click();
-    assert.match(v.page.url(), /\/_privacy\/$/);
+    assert.equal((await v.page.goto(`${origin()}/_privacy/`)).status(), 200);
+    assert.equal(await v.page.locator('h1').innerText(), 'Policies');
     assert.equal((await v.page.goto(`${origin()}/privacy`)).status(), 200);
     v.check([/status of 404/]);
     await v.close();

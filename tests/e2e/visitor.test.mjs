@@ -203,6 +203,9 @@ describe('accessibility', () => {
   const pages = [
     ...OTHER_PAGES.map((p) => ({ host: '127.0.0.1', path: p })),
     { host: '127.0.0.1', path: '/nope' },
+    // The privacy choices, in both languages.
+    { host: '127.0.0.1', path: '/choices' },
+    { host: '127.0.0.1', path: '/choices?lang=de' },
     // What changed 2018 → 2022, in English and (told why it is English) German.
     { host: '127.0.0.1', path: '/privacy/changes' },
     { host: '127.0.0.1', path: '/privacy/changes?lang=de' },

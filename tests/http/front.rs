@@ -263,6 +263,17 @@ async fn privacy_pages_own_pages_live_under_the_prefix_and_at_the_policy() {
     );
     assert!(policy.header("content-security-policy").is_some());
 
+    let choices = get("/_privacy/choices", &[]).await;
+    assert_eq!(choices.status, 200);
+    assert!(
+        choices.body.contains(
+            "<form id=\"optout-hotjar\" method=\"post\" action=\"/_privacy/optout/hotjar\""
+        ),
+        "{}",
+        choices.body
+    );
+    assert!(choices.body.contains("value=\"/_privacy/choices\""));
+
     let index = get("/_privacy/", &[]).await;
     assert_eq!(index.status, 200);
     assert!(index.body.contains("/_privacy/privacy"), "{}", index.body);

@@ -8,6 +8,7 @@
 
 mod architecture;
 mod caching;
+mod choices;
 mod cli;
 mod config;
 mod connections;

@@ -1,0 +1,111 @@
+//! `GET /choices`: every service the site declares, what it is for, this
+//! visitor's state, and a control each. The page an operator links from
+//! the footer of every page ("Privacy choices"), so that turning a service
+//! off (or on again) is one click from anywhere. The controls are the
+//! policy page's: plain forms without JavaScript, updated in place with
+//! `consent.js`.
+
+use super::error::AppError;
+use super::extract::PageRequest;
+use super::pages::render;
+use super::views::{
+    ChoicesPage, Chrome, Confirmation, ConsentForm, PageContext, ServiceChoice, Urls,
+};
+use crate::consent::ServiceState;
+use crate::content::{ServiceId, ServiceKind};
+use crate::i18n::Tr;
+use crate::visit::Visit;
+
+pub async fn page(visit: Visit, request: PageRequest) -> Result<super::views::Page, AppError> {
+    let site = &visit.site;
+    let consent = &visit.consent;
+    let context = PageContext::new(&visit);
+    let tr = Tr(context.lang);
+    let services = site
+        .services
+        .values()
+        .map(|service| {
+            let state = consent.state(&service.id);
+            let name = service.name.as_str();
+            ServiceChoice {
+                id: &service.id,
+                name,
+                purpose: tr.get(purpose_key(service.kind)),
+                allowed: state == ServiceState::Allowed,
+                can_enable: state != ServiceState::Blocked,
+                disabled_text: tr.with(
+                    &[("service", name)],
+                    if state == ServiceState::Blocked {
+                        "consent-blocked"
+                    } else {
+                        "consent-disabled"
+                    },
+                ),
+                enabled_text: tr.with(&[("service", name)], "choices-enabled"),
+                turn_off: tr.with(&[("service", name)], "choices-turn-off"),
+            }
+        })
+        .collect();
+    let consent_forms = site
+        .services
+        .values()
+        .flat_map(|service| forms(&service.id, &service.name, &request.return_to, tr))
+        .collect();
+    let confirmation = request.confirmation.as_ref().and_then(|(opted_out, id)| {
+        let service = site.services.get(&id.parse::<ServiceId>().ok()?)?;
+        Some(Confirmation::new(
+            *opted_out,
+            consent.state(&service.id),
+            &service.name,
+            tr,
+        ))
+    });
+    let urls = Urls::new(&visit);
+    let policy = site
+        .policies
+        .values()
+        .next()
+        .map(|policy| urls.with_choice(urls.policy(policy)));
+    render(
+        &ChoicesPage {
+            chrome: Chrome::new(&context),
+            intro: tr.with(&[("site", &site.name)], "choices-intro"),
+            services,
+            consent_forms,
+            confirmation,
+            gpc: consent.gpc,
+            policy,
+        },
+        &context,
+    )
+}
+
+/// The two hidden forms a service's control submits.
+fn forms<'a>(
+    service: &'a ServiceId,
+    name: &str,
+    return_to: &'a str,
+    tr: Tr,
+) -> [ConsentForm<'a>; 2] {
+    [
+        ("optout", "consent-saved-optout", "consent-unsaved-optout"),
+        ("optin", "consent-saved-optin", "consent-unsaved-optin"),
+    ]
+    .map(|(action, saved, unsaved)| ConsentForm {
+        service,
+        action,
+        return_to,
+        saved: tr.with(&[("service", name)], saved),
+        unsaved: tr.with(&[("service", name)], unsaved),
+    })
+}
+
+/// What a kind of service does, in a sentence a visitor can weigh.
+fn purpose_key(kind: ServiceKind) -> &'static str {
+    match kind {
+        ServiceKind::GoogleAnalytics => "purpose-google-analytics",
+        ServiceKind::Carbon => "purpose-carbon",
+        ServiceKind::Plausible => "purpose-plausible",
+        ServiceKind::Script => "purpose-script",
+    }
+}
