@@ -9,13 +9,15 @@
 
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_TYPE, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::consent::Consent;
+use crate::content::{CspMode, Site};
 use crate::gate::AllowedOrigins;
 use crate::visit::Visit;
 
@@ -162,25 +164,79 @@ pub async fn security_headers(
 }
 
 /// The middleware for the operator's own pages on a fronted site: only what
-/// cannot change how they work (`nosniff`, HSTS as configured). Their
-/// scripts, frames and forms are the operator's; the policy above is for
-/// privacy-pages' own pages.
+/// cannot change how they work for a visitor who allows everything
+/// (`nosniff`, HSTS as configured). For a visitor who turned a service off,
+/// a policy the site's `csp` setting asks for ([`fronted_policy`]).
 pub async fn site_headers(
     State(policy): State<SecurityHeaders>,
     request: Request,
     next: Next,
 ) -> Response {
-    let https = request
-        .extensions()
-        .get::<Visit>()
-        .is_some_and(|visit| visit.https);
+    let visit = request.extensions().get::<Visit>().cloned();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    if let (true, Some(hsts)) = (https, &policy.hsts) {
+    let Some(visit) = visit else {
+        return response;
+    };
+    if let (true, Some(hsts)) = (visit.https, &policy.hsts) {
         headers.insert(STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
+    let html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if let (true, Some(front)) = (html, &visit.site.front)
+        && let Some(csp) = fronted_policy(&visit.site, &visit.consent, &front.csp_sources)
+        && let Ok(value) = HeaderValue::from_str(&csp)
+    {
+        match front.csp {
+            CspMode::Enforce => {
+                headers.insert(CONTENT_SECURITY_POLICY, value);
+            }
+            CspMode::ReportOnly => {
+                headers.insert(CONTENT_SECURITY_POLICY_REPORT_ONLY, value);
+            }
+            CspMode::Off => {}
+        }
+    }
     response
+}
+
+/// The policy for an operator's page and a visitor who turned at least one
+/// service off: scripts and frames only from the page's own origin, the
+/// services this visitor allows and the site's `csp_sources`. Inline
+/// scripts and `eval` stay allowed (they are the operator's); what the
+/// policy adds is that no loader, recognised or not, can fetch a turned-off
+/// service. `None` for a visitor who allows every service: the page is
+/// exactly the operator's.
+pub fn fronted_policy(site: &Site, consent: &Consent, sources: &[String]) -> Option<String> {
+    if site
+        .services
+        .values()
+        .all(|service| consent.allows(&service.id))
+    {
+        return None;
+    }
+    let mut origins: Vec<&str> = Vec::new();
+    let allowed = site
+        .services
+        .values()
+        .filter(|service| consent.allows(&service.id))
+        .flat_map(|service| service.origins.iter());
+    for origin in allowed.chain(sources) {
+        if !origins.contains(&origin.as_str()) {
+            origins.push(origin);
+        }
+    }
+    let list = if origins.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", origins.join(" "))
+    };
+    Some(format!(
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'{list}; frame-src 'self'{list}; object-src 'none'"
+    ))
 }
 
 #[cfg(test)]
@@ -200,6 +256,37 @@ mod tests {
             "{carbon}"
         );
         assert!(carbon.ends_with("frame-ancestors 'self'"), "{carbon}");
+    }
+
+    #[test]
+    fn a_fronted_page_gets_a_policy_only_when_something_is_off() {
+        use axum::http::HeaderMap;
+        let library = crate::content::load_from_memory(
+            std::path::Path::new("c"),
+            &[
+                (
+                    "x/site.toml",
+                    "name = \"x\"\nhosts = [\"x.org\"]\ndefault_language = \"en\"\n[services.carbon]\nname = \"C\"\nkind = \"carbon\"\nserve = \"S\"\nplacement = \"p\"\n[services.p]\nname = \"P\"\nkind = \"plausible\"\ndomain = \"x.org\"\n",
+                ),
+                ("x/privacy.en.md", "---\ntitle: P\n---\ntext\n"),
+            ],
+        )
+        .expect("loads");
+        let site = library.default_site();
+        let consent = |cookie: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("cookie", HeaderValue::from_str(cookie).expect("value"));
+            Consent::read(&headers, site)
+        };
+        assert_eq!(fronted_policy(site, &consent(""), &[]), None);
+        let sources = ["https://cdn.example.com".to_owned()];
+        assert_eq!(
+            fronted_policy(site, &consent("carbon-disable=true"), &sources).as_deref(),
+            Some(
+                "script-src 'self' 'unsafe-inline' 'unsafe-eval' https://plausible.io https://cdn.example.com; \
+                 frame-src 'self' https://plausible.io https://cdn.example.com; object-src 'none'"
+            )
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! `file:line: reason`; every problem in the folder is reported, not just the first.
 
 mod errors;
+mod front_config;
 mod front_matter;
 mod headings;
 mod html;
@@ -37,9 +38,9 @@ pub use errors::{ContentError, ContentErrors};
 pub use html::scriptable_markup;
 pub use live::LiveLibrary;
 pub use model::{
-    Document, Front, FrontOrigin, Layout, Library, OptOutControl, Placement, Policy, ScriptSource,
-    ScriptTag, Section, Segment, Service, ServiceId, ServiceKind, Site, TocEntry, Version,
-    normalize_host,
+    CspMode, Document, Front, FrontOrigin, Layout, Library, OptOutControl, Placement, Policy,
+    ScriptSource, ScriptTag, Section, Segment, Service, ServiceId, ServiceKind, Site, TocEntry,
+    Version, normalize_host,
 };
 pub use source::Source;
 

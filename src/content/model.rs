@@ -245,6 +245,11 @@ pub struct Front {
     /// the opt-out forms, its static files, the index. Policies keep their
     /// own addresses.
     pub prefix: String,
+    /// How the Content-Security-Policy guards the operator's pages.
+    pub csp: CspMode,
+    /// Origins the operator's pages load scripts or frames from besides
+    /// the declared services.
+    pub csp_sources: Vec<String>,
 }
 
 impl Front {
@@ -254,6 +259,23 @@ impl Front {
         path.strip_prefix(self.prefix.as_str())
             .filter(|rest| rest.is_empty() || rest.starts_with('/'))
     }
+}
+
+/// How the Content-Security-Policy guards the pages of a fronted site for a
+/// visitor who turned a service off: the browser itself then refuses that
+/// service's scripts and frames, even from a tag the gate did not recognise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CspMode {
+    /// `Content-Security-Policy`: refused.
+    Enforce,
+    /// `Content-Security-Policy-Report-Only`: reported in the browser's
+    /// console, not refused. For a first deployment, until `csp_sources`
+    /// lists every other origin the site's pages load scripts from.
+    #[default]
+    ReportOnly,
+    /// No policy.
+    Off,
 }
 
 /// Where the operator's pages come from.

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use time::Date;
 
 use super::errors::{ContentError, line_at};
+use super::front_config::FrontSource;
 use super::loader::{Drafts, Loader, RESERVED_SLUGS, parse_document_path};
 use super::model::{Front, FrontOrigin, Policy, Site, Version};
-use super::site_config::{FrontSource, SiteConfig};
+use super::site_config::SiteConfig;
 use super::{Source, source};
 
 impl Loader {
@@ -177,6 +178,8 @@ impl Loader {
                 return Some(Front {
                     origin: FrontOrigin::Upstream(url.clone()),
                     prefix: config.prefix.clone(),
+                    csp: config.csp,
+                    csp_sources: config.csp_sources.clone(),
                 });
             }
         };
@@ -268,6 +271,8 @@ impl Loader {
         Some(Front {
             origin: FrontOrigin::Root(root),
             prefix: config.prefix.clone(),
+            csp: config.csp,
+            csp_sources: config.csp_sources.clone(),
         })
     }
 

@@ -20,8 +20,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Problem;
+use super::front_config::{FrontSource, is_csp_origin};
 use super::model::{
-    Placement, ScriptSource, ScriptTag, Service, ServiceId, ServiceKind, normalize_host,
+    CspMode, Placement, ScriptSource, ScriptTag, Service, ServiceId, ServiceKind, normalize_host,
 };
 use crate::lang::Lang;
 
@@ -47,6 +48,11 @@ struct RawSite {
     upstream: Option<String>,
     /// Where privacy-pages' own endpoints go on a fronted site.
     prefix: Option<String>,
+    /// How the Content-Security-Policy guards a fronted site's pages.
+    csp: Option<CspMode>,
+    /// Origins a fronted site's own pages load scripts or frames from
+    /// besides the declared services (a CDN, a comments widget).
+    csp_sources: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,21 +90,9 @@ pub struct SiteConfig {
     pub front: Option<(FrontSource, usize)>,
     /// Where privacy-pages' own endpoints go when the site is fronted.
     pub prefix: String,
+    pub csp: CspMode,
+    pub csp_sources: Vec<String>,
 }
-
-/// Where a fronted site's own pages come from, as `site.toml` says.
-#[derive(Debug)]
-pub enum FrontSource {
-    /// As written: the loader resolves it against the site folder.
-    Root(String),
-    /// `http://host:port`: plain HTTP to a server beside privacy-pages.
-    Upstream(url::Url),
-}
-
-/// Where privacy-pages' own endpoints go on a fronted site unless `prefix`
-/// says otherwise. Jekyll never writes a folder whose name starts with `_`,
-/// so this cannot hide one of the operator's pages.
-pub const DEFAULT_PREFIX: &str = "/_privacy";
 
 pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
     let raw: RawSite = toml::from_str(text).map_err(|err| {
@@ -165,48 +159,21 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         })?;
         services.insert(id, service);
     }
-    let front = match (raw.root, raw.upstream) {
-        (Some(_), Some(_)) => {
-            return Err(Problem::at_line(
-                line_of("upstream"),
-                "`root` and `upstream` both set: privacy-pages fronts a site from one of them",
-            ));
-        }
-        (Some(root), None) if root.trim().is_empty() => {
-            return Err(Problem::at_line(
-                line_of("root"),
-                "`root` is empty: give the folder of the built site, e.g. `root = \"../../_site\"`",
-            ));
-        }
-        (Some(root), None) => Some((FrontSource::Root(root), line_of("root"))),
-        (None, Some(upstream)) => {
-            let line = line_of("upstream");
-            let url = parse_upstream(&upstream).map_err(|reason| Problem::at_line(line, reason))?;
-            Some((FrontSource::Upstream(url), line))
-        }
-        (None, None) => None,
-    };
-    let prefix = match raw.prefix {
-        Some(_) if front.is_none() => {
-            return Err(Problem::at_line(
-                line_of("prefix"),
-                "`prefix` applies only to a site privacy-pages fronts: set `root` or `upstream` too, or remove it",
-            ));
-        }
-        Some(prefix) if !is_prefix(&prefix) => {
-            return Err(Problem::at_line(
-                line_of("prefix"),
-                format!(
-                    "invalid `prefix` `{prefix}`: give a path such as `/_privacy` (a `/`, then letters, digits, `-`, `_` or `.`; no `/` at the end)"
-                ),
-            ));
-        }
-        Some(prefix) => prefix,
-        None => DEFAULT_PREFIX.to_owned(),
-    };
+    let fronting = super::front_config::parse(
+        super::front_config::RawFront {
+            root: raw.root,
+            upstream: raw.upstream,
+            prefix: raw.prefix,
+            csp: raw.csp,
+            csp_sources: raw.csp_sources,
+        },
+        &line_of,
+    )?;
     Ok(SiteConfig {
-        front,
-        prefix,
+        front: fronting.front,
+        prefix: fronting.prefix,
+        csp: fronting.csp,
+        csp_sources: fronting.csp_sources,
         name: raw.name.trim().to_owned(),
         hosts,
         default_lang: raw.default_language,
@@ -214,44 +181,6 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         cookie_domain,
         services,
         variables: raw.site,
-    })
-}
-
-/// `http://127.0.0.1:4000`: an origin, nothing more. Plain HTTP: the
-/// upstream runs beside privacy-pages (same host, pod or network), and TLS
-/// ends in front of privacy-pages.
-fn parse_upstream(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text.trim())
-        .map_err(|err| format!("invalid `upstream` `{text}`: {err}"))?;
-    if url.scheme() != "http" {
-        return Err(format!(
-            "`upstream` `{text}` must be `http://host:port`: privacy-pages talks plain HTTP to a server beside it"
-        ));
-    }
-    if url.host().is_none()
-        || url.path() != "/"
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-    {
-        return Err(format!(
-            "`upstream` `{text}` must be an origin such as `http://127.0.0.1:4000`, without a path"
-        ));
-    }
-    Ok(url)
-}
-
-/// `/_privacy`, `/legal/privacy-pages`: one or more plain segments.
-fn is_prefix(prefix: &str) -> bool {
-    prefix.strip_prefix('/').is_some_and(|rest| {
-        rest.split('/').all(|segment| {
-            !segment.is_empty()
-                && segment != "."
-                && segment != ".."
-                && segment
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
     })
 }
 
@@ -408,22 +337,6 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         origins,
         account_ids,
     })
-}
-
-/// `http(s)://host[:port]`, the host possibly starting with `*.`: nothing
-/// that could end the directive (`;`, `,`, spaces, quotes) or widen it to
-/// every host.
-fn is_csp_origin(origin: &str) -> bool {
-    let Some((scheme, rest)) = origin.split_once("://") else {
-        return false;
-    };
-    let host = rest.strip_prefix("*.").unwrap_or(rest);
-    matches!(scheme, "https" | "http")
-        && !host.is_empty()
-        && host.contains(|c: char| c.is_ascii_alphanumeric())
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 fn script_tag(
@@ -662,6 +575,21 @@ mod tests {
                 format!("{BASE}upstream = \"http://127.0.0.1:4000/blog\"\n"),
                 4,
                 "without a path",
+            ),
+            (
+                format!("{BASE}csp = \"enforce\"\n"),
+                4,
+                "`csp` and `csp_sources` apply only to a site privacy-pages fronts",
+            ),
+            (
+                format!("{BASE}root = \"_site\"\ncsp = \"strict\"\n"),
+                5,
+                "unknown variant `strict`",
+            ),
+            (
+                format!("{BASE}root = \"_site\"\ncsp_sources = [\"*\"]\n"),
+                5,
+                "`csp_sources`: `*` is not an origin",
             ),
             (
                 format!("{BASE}prefix = \"/p\"\n"),

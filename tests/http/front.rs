@@ -154,6 +154,32 @@ async fn an_opt_out_removes_that_service_and_leaves_the_others_byte_for_byte() {
 }
 
 #[tokio::test]
+async fn the_browser_itself_refuses_what_the_visitor_turned_off() {
+    let gpc = get("/", &[("sec-gpc", "1")]).await;
+    assert_eq!(
+        gpc.header("content-security-policy"),
+        Some(
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-src 'self'; object-src 'none'"
+        )
+    );
+    let carbon_off = get("/blog/", &[("cookie", "carbon-disable=true")]).await;
+    let csp = carbon_off
+        .header("content-security-policy")
+        .expect("a policy for a visitor who turned Carbon off");
+    assert!(!csp.contains("carbonads"), "{csp}");
+    for allowed in [
+        "https://www.googletagmanager.com",
+        "https://plausible.io",
+        "https://static.hotjar.com",
+    ] {
+        assert!(csp.contains(allowed), "{allowed} is still allowed: {csp}");
+    }
+    // Only pages carry it; a feed or a stylesheet is not a document.
+    let feed = get("/feed.xml", &[("sec-gpc", "1")]).await;
+    assert!(feed.header("content-security-policy").is_none());
+}
+
+#[tokio::test]
 async fn paths_resolve_as_a_static_host_resolves_them() {
     let about = get("/about?x=1", &[]).await;
     assert_eq!(about.status, 301);
