@@ -252,6 +252,8 @@ fn nginx_binary() -> &'static str {
 pub fn run_nginx(dir: &Path, port: u16, server: &str) -> Nginx {
     let conf = format!(
         r#"daemon off;
+# One process: killing it (on drop) leaves no orphaned workers behind.
+master_process off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 64; }}
