@@ -25,7 +25,7 @@ use crate::request_log::log_request;
 use crate::revalidate::revalidate;
 use crate::security::{security_headers, site_headers};
 use crate::state::AppState;
-use crate::variants::serve_variant;
+use crate::variants::{serve_site_variant, serve_variant};
 use crate::visit::{Destination, Visit, VisitLayer};
 use crate::web::{changes, choices, optout, pages, static_files};
 
@@ -155,8 +155,10 @@ fn stack(state: AppState, serving: Serving) -> Router {
 /// streamed through the gate, then compressed, within the same bound on
 /// requests at once as the policy pages (but no body read first, and no
 /// timeout but the upstream's own: the operator's forms and downloads are
-/// theirs), with the headers a static host would send. Never kept (the
-/// files change) and never revalidated by hashing a body (it streams).
+/// theirs), with the headers a static host would send. A `root`'s small
+/// files are kept as finished answers, for as long as the file on disk is
+/// the one they were made from; an upstream's answers are never kept, and
+/// nothing here is revalidated by hashing a body (it streams).
 fn site_stack(state: &AppState, in_flight: InFlight) -> Router {
     let app: Router<front::Fronting> = Router::new()
         .fallback(front::serve)
@@ -172,6 +174,10 @@ fn site_stack(state: &AppState, in_flight: InFlight) -> Router {
         .layer(middleware::from_fn_with_state(
             state.security.clone(),
             site_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.variants.clone(),
+            serve_site_variant,
         ))
         .with_state(fronting)
 }

@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, IF_MODIFIED_SINCE, IF_RANGE, RANGE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -62,6 +62,9 @@ struct Key {
     consent: Consent,
     /// The content coding the response has (`br`, `gzip`, or `""`).
     coding: &'static str,
+    /// On a fronted site, the identity of the file the answer was made
+    /// from ([`crate::front::kept_file`]); 0 for privacy-pages' own pages.
+    file: u64,
 }
 
 /// A response as it left the layers below, ready to be sent again.
@@ -154,6 +157,7 @@ impl VariantCache {
             languages: visit.langs.signature(),
             consent: visit.consent.clone(),
             coding,
+            file: 0,
         })
     }
 
@@ -221,6 +225,49 @@ pub async fn serve_variant(
     let Some(key) = cache.key(&parts) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
+    serve_kept(&cache, key, parts, body, next, keepable).await
+}
+
+/// The same for the pages and files of a site privacy-pages fronts from a
+/// `root`: the key also holds the identity of the file on disk, so an
+/// answer is kept exactly as long as the file it was made from. Ranges and
+/// `If-Modified-Since` go to the file server, which answers them.
+pub async fn serve_site_variant(
+    State(cache): State<VariantCache>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let conditional = [RANGE, IF_RANGE, IF_MODIFIED_SINCE]
+        .iter()
+        .any(|name| parts.headers.contains_key(name));
+    let key = (!conditional)
+        .then(|| cache.key(&parts))
+        .flatten()
+        .and_then(|mut key| {
+            let visit = parts.extensions.get::<Visit>()?;
+            key.file = crate::front::kept_file(visit, parts.uri.path())?;
+            Some(key)
+        });
+    let Some(key) = key else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    serve_kept(&cache, key, parts, body, next, |response| {
+        response.status() == StatusCode::OK
+    })
+    .await
+}
+
+/// Answers from `cache` under `key`, or makes the response and keeps it if
+/// `keepable` says so.
+async fn serve_kept(
+    cache: &VariantCache,
+    key: Key,
+    parts: axum::http::request::Parts,
+    body: Body,
+    next: Next,
+    keepable: impl Fn(&Response) -> bool,
+) -> Response {
     if let Some(stored) = cache.get(&key) {
         let response = stored.response();
         return match parts.headers.typed_get::<IfNoneMatch>() {
@@ -267,6 +314,7 @@ mod tests {
             languages: (None, vec![]),
             consent: Consent::default(),
             coding: "",
+            file: 0,
         }
     }
 

@@ -18,6 +18,39 @@ use crate::content::FrontOrigin;
 use crate::visit::Visit;
 use crate::web::error::AppError;
 
+/// Files larger than this are streamed every time, never kept.
+const MAX_KEPT_FILE: u64 = 512 * 1024;
+
+/// For the response cache: the identity of the file a fronted `root` serves
+/// at `path` (device, inode, length, modification time), if it is small
+/// enough to keep. A file replaced or changed on disk has a new identity,
+/// so an answer kept from the old one is never served again. `None` for an
+/// upstream, a miss, a redirect or a large file.
+pub fn kept_file(visit: &Visit, path: &str) -> Option<u64> {
+    let FrontOrigin::Root(root) = &visit.site.front.as_ref()?.origin else {
+        return None;
+    };
+    let static_dir::Lookup::File(file) = static_dir::lookup(root, path) else {
+        return None;
+    };
+    let meta = std::fs::metadata(&file).ok()?;
+    (meta.len() <= MAX_KEPT_FILE).then(|| identity(&file, &meta))
+}
+
+fn identity(file: &std::path::Path, meta: &std::fs::Metadata) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    file.hash(&mut hasher);
+    meta.len().hash(&mut hasher);
+    meta.modified().ok().hash(&mut hasher);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 /// What the handler needs besides the visit.
 #[derive(Clone, Debug)]
 pub struct Fronting {

@@ -70,8 +70,12 @@ impl Default for Upstreams {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        // A bounded read buffer per upstream connection: what is read is
+        // written on to the visitor before more is read, so memory per
+        // download stays at this, not at what the network could deliver.
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
+            .http1_max_buf_size(64 * 1024)
             .build(connector);
         Upstreams { client }
     }

@@ -374,3 +374,66 @@ async fn a_file_the_policies_would_hide_stops_start_up() {
         "{errors}"
     );
 }
+
+/// The fixture copied where a test may change its files.
+fn writable_copy() -> (tempfile::TempDir, Router) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = |from: &Path, to: &Path| {
+        for entry in walkdir::WalkDir::new(from) {
+            let entry = entry.expect("entry");
+            let target = to.join(entry.path().strip_prefix(from).expect("inside"));
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).expect("mkdir");
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy");
+            }
+        }
+    };
+    copy(&fixture(), dir.path());
+    let library = content::load(&Source::Dir(dir.path().join("content"))).expect("loads");
+    (dir, app(AppState::new(library)))
+}
+
+async fn get_from(app: &Router, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = Request::get(path).header("host", "shop.example");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send_to(app.clone(), request.body(Body::empty()).expect("request")).await
+}
+
+#[tokio::test]
+async fn a_kept_page_lasts_exactly_as_long_as_its_file() {
+    let (dir, app) = writable_copy();
+    let first = get_from(&app, "/blog/", &[]).await;
+    let again = get_from(&app, "/blog/", &[]).await;
+    assert_eq!(first.body, again.body);
+    // Kept per visitor state: the next visitor turned Carbon off.
+    let off = get_from(&app, "/blog/", &[("cookie", "carbon-disable=true")]).await;
+    assert!(first.body.contains("carbonads") && !off.body.contains("carbonads"));
+    // The operator deploys a new build: the next request sees it.
+    let file = dir.path().join("site/blog/index.html");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, text.replace("<h1>Blog</h1>", "<h1>News</h1>")).expect("write");
+    let changed = get_from(&app, "/blog/", &[]).await;
+    assert!(changed.body.contains("<h1>News</h1>"), "{}", changed.body);
+    // And a file replaced by a new one (rsync writes a new inode) too.
+    let replacement = dir.path().join("site/blog/index.html.tmp");
+    std::fs::write(
+        &replacement,
+        text.replace("<h1>Blog</h1>", "<h1>Journal</h1>"),
+    )
+    .expect("write");
+    std::fs::rename(&replacement, &file).expect("rename");
+    let replaced = get_from(&app, "/blog/", &[]).await;
+    assert!(
+        replaced.body.contains("<h1>Journal</h1>"),
+        "{}",
+        replaced.body
+    );
+    // A kept asset revalidates by its date like any other.
+    let css = get_from(&app, "/assets/style.css", &[]).await;
+    let since = css.header("last-modified").expect("date").to_owned();
+    let not_modified = get_from(&app, "/assets/style.css", &[("if-modified-since", &since)]).await;
+    assert_eq!(not_modified.status, 304);
+}
