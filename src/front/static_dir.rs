@@ -102,8 +102,38 @@ pub(super) fn lookup(root: &Path, path: &str) -> Lookup {
             PathBuf::from(html)
         }
     };
-    // The file, with every link on the way resolved, must still be inside.
-    match std::fs::canonicalize(&file) {
+    inside(root, &file)
+}
+
+/// `file` if it is a regular file inside `root`, every link on the way
+/// resolved. Each step under `root` is checked with `lstat` (the root
+/// itself is canonical already); only a path that holds a link is resolved
+/// whole. So a plain file costs one `lstat` per folder level, not a
+/// `realpath` of the whole path.
+fn inside(root: &Path, file: &Path) -> Lookup {
+    let Ok(relative) = file.strip_prefix(root) else {
+        return Lookup::NotFound;
+    };
+    let mut step = root.to_path_buf();
+    let mut linked = false;
+    let mut last = None;
+    for part in relative.components() {
+        step.push(part);
+        match std::fs::symlink_metadata(&step) {
+            Ok(meta) => {
+                linked |= meta.file_type().is_symlink();
+                last = Some(meta);
+            }
+            Err(_) => return Lookup::NotFound,
+        }
+    }
+    if !linked {
+        return match last {
+            Some(meta) if meta.is_file() => Lookup::File(file.to_path_buf()),
+            _ => Lookup::NotFound,
+        };
+    }
+    match std::fs::canonicalize(file) {
         Ok(real) if real.starts_with(root) => match std::fs::metadata(&real) {
             Ok(meta) if meta.is_file() => Lookup::File(real),
             _ => Lookup::NotFound,
