@@ -12,8 +12,8 @@
 //! consent negotiate proxy     what a request says: opt-out cookies and GPC,
 //! normalize                   Accept-Language, forwarded headers; one form per request
 //! visit                       ─▶ Visit: site, mount, scheme, languages, consent, resolved once
-//! gate                        service tags ─▶ HTML for this visitor (the public ScriptGateLayer)
 //! i18n                        the pages' own words (Fluent)
+//! gate                        service tags ─▶ HTML for this visitor (the public ScriptGateLayer)
 //! web                         handlers ─▶ views (askama) ─▶ responses; AppError
 //! front                       the operator's own site behind the gate (a fronted `root`)
 //! limits security revalidate  layers that finish a response: limits, headers,

@@ -203,6 +203,9 @@ pub async fn site_headers(
     response
 }
 
+/// Where the players of two-click embeds come from ([`crate::gate::Embed`]).
+const EMBED_PLAYERS: &str = "https://www.youtube-nocookie.com https://player.vimeo.com";
+
 /// The policy for an operator's page and a visitor who turned at least one
 /// service off: scripts and frames only from the page's own origin, the
 /// services this visitor allows and the site's `csp_sources`. Inline
@@ -234,8 +237,9 @@ pub fn fronted_policy(site: &Site, consent: &Consent, sources: &[String]) -> Opt
     } else {
         format!(" {}", origins.join(" "))
     };
+    // A two-click embed's player loads on the visitor's own click.
     Some(format!(
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'{list}; frame-src 'self'{list}; object-src 'none'"
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'{list}; frame-src 'self'{list} {EMBED_PLAYERS}; object-src 'none'"
     ))
 }
 
@@ -284,7 +288,8 @@ mod tests {
             fronted_policy(site, &consent("carbon-disable=true"), &sources).as_deref(),
             Some(
                 "script-src 'self' 'unsafe-inline' 'unsafe-eval' https://plausible.io https://cdn.example.com; \
-                 frame-src 'self' https://plausible.io https://cdn.example.com; object-src 'none'"
+                 frame-src 'self' https://plausible.io https://cdn.example.com \
+                 https://www.youtube-nocookie.com https://player.vimeo.com; object-src 'none'"
             )
         );
     }

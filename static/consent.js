@@ -18,4 +18,10 @@ body:"return_to="+encodeURIComponent(location.pathname+location.search)})
 .catch(()=>{const f=document.getElementById(a+"-"+i);if(f)f.submit()});
 for(const i in m){if(off(i))window[m[i]]=true;window[i+"Optout"]=()=>send("optout",i)}
 document.addEventListener("submit",e=>{const f=e.target;if(!f.matches("form[data-consent-action]"))return;
-e.preventDefault();send(f.dataset.consentAction,f.dataset.consentService,e.submitter)})})();
+e.preventDefault();send(f.dataset.consentAction,f.dataset.consentService,e.submitter)});
+/* Two-click embeds: the player loads only when its button is clicked. */
+document.querySelectorAll(".privacy-pages-embed[data-embed-player]").forEach(d=>{const b=document.createElement("button");
+b.type="button";b.textContent=d.dataset.embedPlay;b.style.alignSelf="flex-start";b.addEventListener("click",()=>{
+const f=document.createElement("iframe");f.src=d.dataset.embedPlayer;f.title=d.dataset.embedTitle;f.width=d.dataset.embedWidth;
+f.height=d.dataset.embedHeight;f.allow="autoplay; encrypted-media; picture-in-picture; fullscreen";f.allowFullscreen=true;
+f.style.cssText="border:0;max-width:100%";d.replaceWith(f);f.focus()});d.append(b)})})();

@@ -28,8 +28,10 @@ use lol_html::html_content::{ContentType, EndTag};
 use lol_html::send::{EndTagHandler, HtmlRewriter, Settings};
 use lol_html::{MemorySettings, OutputSink, element, end};
 
+use super::embeds::Embed;
 use super::recognize::Recognizer;
 use super::{consent_script, is_html, refresh_opt_outs};
+use crate::lang::Lang;
 use crate::visit::Visit;
 
 /// An inline script longer than this is judged by its first bytes.
@@ -70,7 +72,44 @@ pub async fn gate_site(request: Request, next: Next) -> Response {
             .filter(|service| !visit.consent.allows(&service.id)),
     );
     let head = consent_script(&visit.site, &visit.base);
-    response.map(|body| Body::new(GatedBody::new(body, head, recognizer)))
+    let embeds = Embeds {
+        lang: visit.site.default_lang,
+        policy: policy_link(&visit),
+    };
+    response.map(|body| Body::new(GatedBody::new(body, head, recognizer, embeds)))
+}
+
+/// What the placeholders of two-click embeds need to know about the page.
+struct Embeds {
+    /// Until the page's `<html lang>` says otherwise.
+    lang: Lang,
+    /// The site's policy, at the section about videos if one names them.
+    policy: Option<String>,
+}
+
+/// The policy a placeholder links: the first of the site's policies with
+/// a section naming YouTube or Vimeo, at that section; else the first.
+fn policy_link(visit: &Visit) -> Option<String> {
+    let site = &visit.site;
+    let prefix = site
+        .front
+        .as_ref()
+        .and_then(|front| visit.base.strip_suffix(front.prefix.as_str()))
+        .unwrap_or_default();
+    let section = site.policies.values().find_map(|policy| {
+        let doc = policy.current.translation(site.default_lang);
+        doc.toc
+            .iter()
+            .find(|entry| {
+                let text = entry.text.to_ascii_lowercase();
+                text.contains("youtube") || text.contains("vimeo") || text.contains("video")
+            })
+            .map(|entry| format!("{prefix}{}#{}", policy.path(), entry.id))
+    });
+    section.or_else(|| {
+        let policy = site.policies.values().next()?;
+        Some(format!("{prefix}{}", policy.path()))
+    })
 }
 
 /// Where the rewriter's output goes, inline scripts held back until judged.
@@ -149,7 +188,7 @@ struct GatedBody {
 }
 
 impl GatedBody {
-    fn new(inner: Body, head: String, recognizer: Recognizer) -> Self {
+    fn new(inner: Body, head: String, recognizer: Recognizer, embeds: Embeds) -> Self {
         let blocking = !recognizer.is_empty();
         let recognizer = Arc::new(recognizer);
         let sink = Arc::new(Mutex::new(Sink {
@@ -185,6 +224,40 @@ impl GatedBody {
                 }
                 Ok(())
             }));
+        }
+        {
+            // Players become placeholders for everyone: a click loads them.
+            let lang = Arc::new(Mutex::new(embeds.lang));
+            let page_lang = lang.clone();
+            settings = settings.append_element_content_handler(element!("html[lang]", move |el| {
+                let code = el.get_attribute("lang").unwrap_or_default();
+                let code = code.split('-').next().unwrap_or_default();
+                if let Ok(found) = code.parse::<Lang>() {
+                    *page_lang.lock().unwrap_or_else(PoisonError::into_inner) = found;
+                }
+                Ok(())
+            }));
+            let policy = embeds.policy;
+            settings =
+                settings.append_element_content_handler(element!("iframe[src]", move |el| {
+                    let Some(embed) = el
+                        .get_attribute("src")
+                        .as_deref()
+                        .and_then(Embed::recognise)
+                    else {
+                        return Ok(());
+                    };
+                    let lang = *lang.lock().unwrap_or_else(PoisonError::into_inner);
+                    let html = embed.placeholder(
+                        lang,
+                        el.get_attribute("width").as_deref(),
+                        el.get_attribute("height").as_deref(),
+                        el.get_attribute("title").as_deref(),
+                        policy.as_deref(),
+                    );
+                    el.replace(&html, ContentType::Html);
+                    Ok(())
+                }));
         }
         if blocking {
             let urls = recognizer.clone();
@@ -351,7 +424,16 @@ mod tests {
             .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
             .collect();
         let body = Body::from_stream(futures_util::stream::iter(chunks));
-        let gated = GatedBody::new(body, "<i>head</i>".to_owned(), Recognizer::new([&ga()]));
+        let embeds = Embeds {
+            lang: Lang::En,
+            policy: None,
+        };
+        let gated = GatedBody::new(
+            body,
+            "<i>head</i>".to_owned(),
+            Recognizer::new([&ga()]),
+            embeds,
+        );
         let bytes = Body::new(gated).collect().await.expect("body").to_bytes();
         String::from_utf8(bytes.to_vec()).expect("utf-8")
     }

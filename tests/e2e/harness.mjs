@@ -186,13 +186,20 @@ async function guard(context, options) {
   return {
     context,
     page,
-    /** Fails on any request off loopback, and on console errors other than `expected` ones. */
-    check(expected = []) {
-      if (offLoopback.length) throw new Error(`requests off loopback: ${offLoopback.join(', ')}`);
+    /**
+     * Fails on any request off loopback (aborted, so nothing left the
+     * machine) but those matching `aborted`, which a test expects the page
+     * to attempt, and on console errors other than `expected` ones.
+     */
+    check(expected = [], { aborted = [] } = {}) {
+      const unexpectedOff = offLoopback.filter((url) => !aborted.some((pattern) => pattern.test(url)));
+      if (unexpectedOff.length) throw new Error(`requests off loopback: ${unexpectedOff.join(', ')}`);
       const unexpected = errors.filter((error) => !expected.some((pattern) => pattern.test(error)));
       if (unexpected.length) throw new Error(`console errors: ${unexpected.join(' | ')}`);
     },
     cookies: async () => (await context.cookies()).map((c) => `${c.name}=${c.value}`),
+    /** What the page tried to reach off loopback (and was refused). */
+    offLoopback: () => [...offLoopback],
     close: () => context.close(),
   };
 }
