@@ -30,10 +30,13 @@ pub fn kept_file(visit: &Visit, path: &str) -> Option<u64> {
     let FrontOrigin::Root(root) = &visit.site.front.as_ref()?.origin else {
         return None;
     };
-    let static_dir::Lookup::File(file) = static_dir::lookup(root, path) else {
+    let (static_dir::Lookup::File(file), meta) = static_dir::resolve(root, path) else {
         return None;
     };
-    let meta = std::fs::metadata(&file).ok()?;
+    let meta = match meta {
+        Some(meta) => meta,
+        None => std::fs::metadata(&file).ok()?,
+    };
     (meta.len() <= MAX_KEPT_FILE).then(|| identity(&file, &meta))
 }
 

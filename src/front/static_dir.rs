@@ -65,22 +65,83 @@ pub async fn serve(root: &Path, visit: &Visit, request: Request) -> Response {
 
 /// Resolves `path` (as requested, percent-encoded) under `root`, which is
 /// canonical.
+pub(super) fn lookup(root: &Path, path: &str) -> Lookup {
+    resolve(root, path).0
+}
+
+/// [`lookup`], with the file's metadata when it was read on the way.
 ///
 /// With `std::fs`, on the request's own thread, as nginx's worker does: a
-/// few `stat`s of files in the page cache take microseconds, where a hop to
-/// tokio's blocking pool for each would cost more than the call.
-pub(super) fn lookup(root: &Path, path: &str) -> Lookup {
+/// few `lstat`s of files in the page cache take microseconds, where a hop
+/// to tokio's blocking pool for each would cost more than the call. The
+/// common case, a path without links, walks down from `root` one `lstat`
+/// per level (two for `/blog/`); a path with a link on it is resolved whole
+/// and checked to stay inside ([`inside`]).
+pub(super) fn resolve(root: &Path, path: &str) -> (Lookup, Option<Metadata>) {
     let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
-        return Lookup::NotFound;
+        return (Lookup::NotFound, None);
     };
-    let mut relative = PathBuf::new();
-    for segment in decoded.split('/').filter(|s| !s.is_empty()) {
-        let hidden = segment.starts_with('.') && segment != ".well-known";
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    for segment in &segments {
+        let hidden = segment.starts_with('.') && *segment != ".well-known";
         if hidden || segment.contains(['\\', '\0']) {
-            return Lookup::NotFound;
+            return (Lookup::NotFound, None);
         }
-        relative.push(segment);
     }
+    let slash = decoded.ends_with('/');
+    let mut step = root.to_path_buf();
+    let mut last_meta = None;
+    for (index, segment) in segments.iter().enumerate() {
+        step.push(segment);
+        let last = index + 1 == segments.len();
+        match std::fs::symlink_metadata(&step) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return (linked(root, &decoded, path), None);
+            }
+            Ok(meta) if meta.is_dir() => last_meta = Some(meta),
+            Ok(meta) if last && meta.is_file() && !slash => {
+                return (Lookup::File(step), Some(meta));
+            }
+            Ok(_) => return (Lookup::NotFound, None),
+            // `/page` is `page.html` when that exists.
+            Err(_) if last && !slash => {
+                let mut html = step.into_os_string();
+                html.push(".html");
+                return plain_file(root, PathBuf::from(html), &decoded, path);
+            }
+            Err(_) => return (Lookup::NotFound, None),
+        }
+    }
+    // A folder (or the root): its index.html, once the path ends in `/`;
+    // `/about` is `about.html` if there is one, else a redirect to `about/`.
+    if !slash && last_meta.is_some() {
+        let mut html = step.clone().into_os_string();
+        html.push(".html");
+        if let (found @ Lookup::File(_), meta) =
+            plain_file(root, PathBuf::from(html), &decoded, path)
+        {
+            return (found, meta);
+        }
+        let last = decoded.rsplit('/').next().unwrap_or_default();
+        let encoded = path.rsplit('/').next().unwrap_or(last);
+        return (Lookup::AddSlash(format!("{encoded}/")), None);
+    }
+    plain_file(root, step.join("index.html"), &decoded, path)
+}
+
+/// `file` by one `lstat`: a regular file, or behind a link (resolved whole).
+fn plain_file(root: &Path, file: PathBuf, decoded: &str, path: &str) -> (Lookup, Option<Metadata>) {
+    match std::fs::symlink_metadata(&file) {
+        Ok(meta) if meta.file_type().is_symlink() => (linked(root, decoded, path), None),
+        Ok(meta) if meta.is_file() => (Lookup::File(file), Some(meta)),
+        _ => (Lookup::NotFound, None),
+    }
+}
+
+/// The slow way, for a path with a link on it: what it names once every
+/// link is followed, if that is inside `root`.
+fn linked(root: &Path, decoded: &str, path: &str) -> Lookup {
+    let relative: PathBuf = decoded.split('/').filter(|s| !s.is_empty()).collect();
     let candidate = root.join(&relative);
     let file = match std::fs::metadata(&candidate) {
         Ok(meta) if meta.is_dir() => {
@@ -253,6 +314,8 @@ mod tests {
             ("page.html", "page"),
             ("a b/c.txt", "c"),
             ("docs/only-folder/x.txt", "x"),
+            ("both/index.html", "folder"),
+            ("both.html", "file"),
             (".git/config", "secret"),
             (".well-known/security.txt", "contact"),
         ]);
@@ -261,6 +324,12 @@ mod tests {
         assert_eq!(lookup(&root, "/about/"), file("about/index.html"));
         assert_eq!(lookup(&root, "/about"), Lookup::AddSlash("about/".into()));
         assert_eq!(lookup(&root, "/page"), file("page.html"));
+        assert_eq!(
+            lookup(&root, "/both"),
+            file("both.html"),
+            "as nginx's try_files $uri.html"
+        );
+        assert_eq!(lookup(&root, "/both/"), file("both/index.html"));
         assert_eq!(lookup(&root, "/page.html"), file("page.html"));
         assert_eq!(lookup(&root, "/page/"), Lookup::NotFound);
         assert_eq!(lookup(&root, "/a%20b/c.txt"), file("a b/c.txt"));
