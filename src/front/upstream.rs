@@ -75,7 +75,7 @@ impl Default for Upstreams {
         // download stays at this, not at what the network could deliver.
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .http1_max_buf_size(64 * 1024)
+            .http1_max_buf_size(16 * 1024)
             .build(connector);
         Upstreams { client }
     }
