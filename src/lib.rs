@@ -6,13 +6,13 @@
 //!
 //! ```text
 //! lang weighted body          words the rest shares: languages, weighted lists, bounded bodies
+//! i18n embeds                 the pages' own words (Fluent); video players as two-click placeholders
 //! content                     files ─load+validate─▶ Library (immutable; no HTTP in it)
 //! history                     two versions of a policy compared: sections and words
 //! assets                      the bundled static files and their fingerprinted paths
 //! consent negotiate proxy     what a request says: opt-out cookies and GPC,
 //! normalize                   Accept-Language, forwarded headers; one form per request
 //! visit                       ─▶ Visit: site, mount, scheme, languages, consent, resolved once
-//! i18n                        the pages' own words (Fluent)
 //! gate                        service tags ─▶ HTML for this visitor (the public ScriptGateLayer)
 //! web                         handlers ─▶ views (askama) ─▶ responses; AppError
 //! front                       the operator's own site behind the gate (a fronted `root`)
@@ -37,6 +37,7 @@ pub mod config;
 mod connections;
 pub mod consent;
 pub mod content;
+pub mod embeds;
 mod front;
 pub mod gate;
 pub mod history;

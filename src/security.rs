@@ -81,10 +81,11 @@ impl SecurityHeaders {
                 format!("{base} {extra}")
             }
         };
+        // Players of two-click embeds load on the visitor's click only.
         let frames = if extra.is_empty() {
-            "'none'".to_owned()
+            EMBED_PLAYERS.to_owned()
         } else {
-            extra.clone()
+            format!("{extra} {EMBED_PLAYERS}")
         };
         format!(
             "default-src 'self'; script-src {}; style-src {}; img-src {}; connect-src {}; \
@@ -203,7 +204,7 @@ pub async fn site_headers(
     response
 }
 
-/// Where the players of two-click embeds come from ([`crate::gate::Embed`]).
+/// Where the players of two-click embeds come from ([`crate::embeds::Embed`]).
 const EMBED_PLAYERS: &str = "https://www.youtube-nocookie.com https://player.vimeo.com";
 
 /// The policy for an operator's page and a visitor who turned at least one
@@ -252,7 +253,10 @@ mod tests {
         let policy = SecurityHeaders::default();
         let none = policy.content_security_policy(&[]);
         assert!(none.contains("script-src 'self';"), "{none}");
-        assert!(none.contains("frame-src 'none';"), "{none}");
+        assert!(
+            none.contains("frame-src https://www.youtube-nocookie.com https://player.vimeo.com;"),
+            "only the players of two-click embeds: {none}"
+        );
         assert!(!none.contains("unsafe"), "{none}");
         let carbon = policy.content_security_policy(&["https://cdn.carbonads.com".to_owned()]);
         assert!(

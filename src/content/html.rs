@@ -16,6 +16,8 @@ use lol_html::{RewriteStrSettings, element, rewrite_str};
 
 use super::Problem;
 use super::model::{OptOutControl, Segment, ServiceId};
+use crate::embeds::Embed;
+use crate::lang::Lang;
 
 /// The element that stands for an opt-out control between steps 1 and 3.
 /// Never reaches a visitor: step 3 consumes every one.
@@ -53,7 +55,19 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("h4", ["class"])
         .add_tag_attributes(MARKER_TAG, ["data-service"])
         .add_generic_attributes(["id"])
-        .add_allowed_classes("div", ["center"])
+        .add_allowed_classes("div", ["center", "privacy-pages-embed"])
+        // Two-click embeds: what consent.js needs to load the player on click.
+        .add_tag_attributes(
+            "div",
+            [
+                "lang",
+                "data-embed-player",
+                "data-embed-play",
+                "data-embed-title",
+                "data-embed-width",
+                "data-embed-height",
+            ],
+        )
         .add_allowed_classes("aside", CARD_TYPES.map(|(_, class)| class))
         .add_allowed_classes("aside", ["callout"]);
     builder
@@ -63,7 +77,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// snippet they concern so the loader can name its line.
 #[cfg(test)]
 pub fn finish(html: &str) -> Result<Vec<Segment>, Problem> {
-    finish_for_site(html, None).map(|(segments, _)| segments)
+    finish_for_site(html, None, Lang::En).map(|(segments, _)| segments)
 }
 
 /// [`finish`] for a page of the site at `site_url` (`https://example.org`,
@@ -73,8 +87,9 @@ pub fn finish(html: &str) -> Result<Vec<Segment>, Problem> {
 pub fn finish_for_site(
     html: &str,
     site_url: Option<&str>,
+    lang: Lang,
 ) -> Result<(Vec<Segment>, Vec<Problem>), Problem> {
-    let (rewritten, warnings) = rewrite_components(html, site_url)?;
+    let (rewritten, warnings) = rewrite_components(html, site_url, lang)?;
     let clean = SANITIZER.clean(&rewritten).to_string();
     Ok((split_segments(&clean)?, warnings))
 }
@@ -82,6 +97,7 @@ pub fn finish_for_site(
 fn rewrite_components(
     html: &str,
     site_url: Option<&str>,
+    lang: Lang,
 ) -> Result<(String, Vec<Problem>), Problem> {
     let problem: RefCell<Option<Problem>> = RefCell::new(None);
     let report = |p: Problem| {
@@ -107,6 +123,32 @@ fn rewrite_components(
                     el.remove_attribute("type");
                     el.set_attribute("class", &format!("callout {class}"))?;
                     el.set_attribute("role", "note")?;
+                    Ok(())
+                }))
+            // A video player becomes a two-click placeholder (see
+            // `crate::embeds`); any other frame would be dropped by the
+            // sanitiser without a word, so it is an error.
+            .append_element_content_handler(element!("iframe", |el| {
+                    let src = el.get_attribute("src").unwrap_or_default();
+                    match Embed::recognise(&src) {
+                        Some(embed) => el.replace(
+                            &embed.placeholder(
+                                lang,
+                                el.get_attribute("width").as_deref(),
+                                el.get_attribute("height").as_deref(),
+                                el.get_attribute("title").as_deref(),
+                                None,
+                                false,
+                            ),
+                            lol_html::html_content::ContentType::Html,
+                        ),
+                        None => report(Problem::at_snippet(
+                            "<iframe",
+                            format!(
+                                "an <iframe> (`{src}`) cannot be shown: only YouTube and Vimeo players are, as two-click placeholders; link to it instead"
+                            ),
+                        )),
+                    }
                     Ok(())
                 }))
             .append_element_content_handler(element!("center", |el| {
@@ -370,6 +412,36 @@ pub fn scriptable_markup(html: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn video_players_become_placeholders_and_other_frames_are_errors() {
+        let segments = finish(
+            "<p>Our talk:</p>\n<iframe width=\"640\" height=\"360\" src=\"https://www.youtube.com/embed/dQw4w9WgXcQ\" title=\"Talk\" allowfullscreen></iframe>",
+        )
+        .expect("a YouTube player is fine");
+        let html = match segments.as_slice() {
+            [Segment::Html(html)] => html.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(!html.contains("<iframe"), "{html}");
+        assert!(!html.contains("style="), "{html}");
+        for expected in [
+            "class=\"privacy-pages-embed\"",
+            "data-embed-player=\"https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1\"",
+            "data-embed-width=\"640\"",
+            "Playing this video connects to YouTube (Google)",
+            "href=\"https://www.youtube.com/watch?v=dQw4w9WgXcQ\"",
+        ] {
+            assert!(html.contains(expected), "{expected}: {html}");
+        }
+        assert!(scriptable_markup(&html).is_empty());
+        let error = finish("<iframe src=\"https://maps.example/embed?q=1\"></iframe>")
+            .expect_err("any other frame would vanish");
+        assert!(
+            format!("{error:?}").contains("only YouTube and Vimeo players"),
+            "{error:?}"
+        );
+    }
+
     fn html_of(segments: &[Segment]) -> String {
         segments
             .iter()
@@ -471,13 +543,13 @@ mod tests {
     fn root_relative_links() {
         let html = "<p><a href=\"/impressum\">Impressum</a> <img src=\"/logo.png\" alt=\"\"> <a href=\"//cdn.example/x\">x</a> <a href=\"#top\">t</a> <a href=\"https://a.example/\">a</a></p>";
         let (segments, warnings) =
-            finish_for_site(html, Some("https://blog.example/")).expect("valid");
+            finish_for_site(html, Some("https://blog.example/"), Lang::En).expect("valid");
         assert!(warnings.is_empty());
         assert_eq!(
             html_of(&segments),
             "<p><a href=\"https://blog.example/impressum\">Impressum</a> <img src=\"https://blog.example/logo.png\" alt=\"\"> <a href=\"//cdn.example/x\">x</a> <a href=\"#top\">t</a> <a href=\"https://a.example/\">a</a></p>"
         );
-        let (segments, warnings) = finish_for_site(html, None).expect("valid");
+        let (segments, warnings) = finish_for_site(html, None, Lang::En).expect("valid");
         assert!(html_of(&segments).contains("<a href=\"/impressum\">"));
         let snippets: Vec<&str> = warnings
             .iter()

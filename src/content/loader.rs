@@ -335,7 +335,8 @@ impl Loader {
             .get("url")
             .map(|url| url.to_kstr().to_string())
             .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
-        let (segments, warnings) = html::finish_for_site(&rendered.html, site_url.as_deref())?;
+        let (segments, warnings) =
+            html::finish_for_site(&rendered.html, site_url.as_deref(), path.lang)?;
         let (lead, body) = html::split_lead(segments);
 
         let document = Document {

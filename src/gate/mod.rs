@@ -37,11 +37,9 @@ use crate::content::{LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId,
 use crate::proxy::RequestFacts;
 use crate::visit::Visit;
 
-mod embeds;
 mod recognize;
 pub(crate) mod stream;
 
-pub use embeds::Embed;
 pub use recognize::Recognizer;
 
 /// Bodies larger than this are passed on unchanged (and logged).

@@ -28,9 +28,9 @@ use lol_html::html_content::{ContentType, EndTag};
 use lol_html::send::{EndTagHandler, HtmlRewriter, Settings};
 use lol_html::{MemorySettings, OutputSink, element, end};
 
-use super::embeds::Embed;
 use super::recognize::Recognizer;
 use super::{consent_script, is_html, refresh_opt_outs};
+use crate::embeds::Embed;
 use crate::lang::Lang;
 use crate::visit::Visit;
 
@@ -254,6 +254,7 @@ impl GatedBody {
                         el.get_attribute("height").as_deref(),
                         el.get_attribute("title").as_deref(),
                         policy.as_deref(),
+                        true,
                     );
                     el.replace(&html, ContentType::Html);
                     Ok(())

@@ -231,7 +231,11 @@ async fn the_csp_admits_only_the_services_this_visitor_allows() {
             gpc.header("content-security-policy").expect("CSP"),
             "frame-src"
         ),
-        Some(vec!["'none'".to_owned()])
+        Some(vec![
+            "https://www.youtube-nocookie.com".to_owned(),
+            "https://player.vimeo.com".to_owned()
+        ]),
+        "no service's frames; only the players of two-click embeds, which load on a click"
     );
 }
 

@@ -92,7 +92,9 @@ impl Embed {
     }
 
     /// The placeholder, in `lang`, `width`×`height` like the player
-    /// (560×315 when the page did not say), linking `policy`.
+    /// (560×315 when the page did not say), linking `policy`. `styled`:
+    /// with its look inline, for an operator's page, which has not got
+    /// privacy-pages' stylesheet; else by its class alone (a policy page).
     pub fn placeholder(
         &self,
         lang: Lang,
@@ -100,6 +102,7 @@ impl Embed {
         height: Option<&str>,
         title: Option<&str>,
         policy: Option<&str>,
+        styled: bool,
     ) -> String {
         let tr = Tr(lang);
         let size = |value: Option<&str>, default: u32| {
@@ -119,6 +122,19 @@ impl Embed {
             Some(title) => tr.with(&[("title", title), ("site", site)], "embed-watch"),
             None => tr.with(&[("site", site)], "embed-watch-untitled"),
         };
+        let (box_style, p_style, a_style) = if styled {
+            (
+                format!(
+                    " style=\"box-sizing:border-box;width:100%;max-width:{width}px;aspect-ratio:{width}/{height};\
+                     display:flex;flex-direction:column;justify-content:center;gap:.75em;padding:1em;\
+                     border:1px solid #767676;background:#f5f5f5;color:#111;font:1rem/1.4 system-ui,sans-serif\""
+                ),
+                " style=\"margin:0\"",
+                " style=\"color:#0645ad\"",
+            )
+        } else {
+            (String::new(), "", "")
+        };
         let mut html = String::new();
         html.push_str("<div class=\"privacy-pages-embed\" data-embed-player=\"");
         escape(&mut html, &self.player);
@@ -127,24 +143,20 @@ impl Embed {
         html.push_str("\" data-embed-title=\"");
         escape(&mut html, title.unwrap_or(site));
         html.push_str(&format!(
-            "\" data-embed-width=\"{width}\" data-embed-height=\"{height}\" lang=\"{lang}\" \
-             style=\"box-sizing:border-box;width:100%;max-width:{width}px;aspect-ratio:{width}/{height};\
-             display:flex;flex-direction:column;justify-content:center;gap:.75em;padding:1em;\
-             border:1px solid #767676;background:#f5f5f5;color:#111;font:1rem/1.4 system-ui,sans-serif\">\
-             <p style=\"margin:0\">"
+            "\" data-embed-width=\"{width}\" data-embed-height=\"{height}\" lang=\"{lang}\"{box_style}><p{p_style}>"
         ));
         escape(
             &mut html,
             &tr.with(&[("provider", self.provider)], "embed-notice"),
         );
         if let Some(policy) = policy {
-            html.push_str(" <a style=\"color:#0645ad\" href=\"");
+            html.push_str(&format!(" <a{a_style} href=\""));
             escape(&mut html, policy);
             html.push_str("\">");
             escape(&mut html, &tr.get("embed-policy"));
             html.push_str("</a>");
         }
-        html.push_str("</p><p style=\"margin:0\"><a style=\"color:#0645ad\" href=\"");
+        html.push_str(&format!("</p><p{p_style}><a{a_style} href=\""));
         escape(&mut html, &self.watch);
         html.push_str("\" rel=\"noopener\">");
         escape(&mut html, &watch);
@@ -202,6 +214,7 @@ mod tests {
             Some("360"),
             Some("A \"talk\""),
             Some("/privacy#youtube"),
+            true,
         );
         assert!(
             html.contains("max-width:640px;aspect-ratio:640/360"),
@@ -217,7 +230,9 @@ mod tests {
         );
         assert!(html.contains("A &#34;talk&#34;"), "{html}");
         assert!(!html.contains("<iframe") && !html.contains("<img") && !html.contains("ytimg"));
-        let english = embed.placeholder(Lang::En, Some("100%"), None, None, None);
+        let english = embed.placeholder(Lang::En, Some("100%"), None, None, None, true);
+        let plain = embed.placeholder(Lang::En, None, None, None, None, false);
+        assert!(!plain.contains("style="), "{plain}");
         assert!(
             english.contains("max-width:560px;aspect-ratio:560/315"),
             "{english}"
