@@ -7,12 +7,10 @@
 
 use super::error::AppError;
 use super::extract::PageRequest;
-use super::pages::render;
-use super::views::{
-    ChoicesPage, Chrome, Confirmation, ConsentForm, PageContext, ServiceChoice, Urls,
-};
+use super::pages::{confirmation, consent_forms, render};
+use super::views::{ChoicesPage, Chrome, PageContext, ServiceChoice, Urls};
 use crate::consent::ServiceState;
-use crate::content::{ServiceId, ServiceKind};
+use crate::content::ServiceKind;
 use crate::i18n::Tr;
 use crate::visit::Visit;
 
@@ -49,17 +47,9 @@ pub async fn page(visit: Visit, request: PageRequest) -> Result<super::views::Pa
     let consent_forms = site
         .services
         .values()
-        .flat_map(|service| forms(&service.id, &service.name, &request.return_to, tr))
+        .flat_map(|service| consent_forms(&service.id, &service.name, &request.return_to, tr))
         .collect();
-    let confirmation = request.confirmation.as_ref().and_then(|(opted_out, id)| {
-        let service = site.services.get(&id.parse::<ServiceId>().ok()?)?;
-        Some(Confirmation::new(
-            *opted_out,
-            consent.state(&service.id),
-            &service.name,
-            tr,
-        ))
-    });
+    let confirmation = confirmation(&visit, &request, tr);
     let urls = Urls::new(&visit);
     let policy = site
         .policies
@@ -78,26 +68,6 @@ pub async fn page(visit: Visit, request: PageRequest) -> Result<super::views::Pa
         },
         &context,
     )
-}
-
-/// The two hidden forms a service's control submits.
-fn forms<'a>(
-    service: &'a ServiceId,
-    name: &str,
-    return_to: &'a str,
-    tr: Tr,
-) -> [ConsentForm<'a>; 2] {
-    [
-        ("optout", "consent-saved-optout", "consent-unsaved-optout"),
-        ("optin", "consent-saved-optin", "consent-unsaved-optin"),
-    ]
-    .map(|(action, saved, unsaved)| ConsentForm {
-        service,
-        action,
-        return_to,
-        saved: tr.with(&[("service", name)], saved),
-        unsaved: tr.with(&[("service", name)], unsaved),
-    })
 }
 
 /// What a kind of service does, in a sentence a visitor can weigh.

@@ -245,6 +245,39 @@ fn control_view<'a>(
     }
 }
 
+/// The two hidden forms a service's control submits (opt out, opt in).
+pub(super) fn consent_forms<'a>(
+    service: &'a ServiceId,
+    name: &str,
+    return_to: &'a str,
+    tr: Tr,
+) -> [ConsentForm<'a>; 2] {
+    [
+        ("optout", "consent-saved-optout", "consent-unsaved-optout"),
+        ("optin", "consent-saved-optin", "consent-unsaved-optin"),
+    ]
+    .map(|(action, saved, unsaved)| ConsentForm {
+        service,
+        action,
+        return_to,
+        saved: tr.with(&[("service", name)], saved),
+        unsaved: tr.with(&[("service", name)], unsaved),
+    })
+}
+
+/// After a form post came back (`?optout=<id>`): what this request shows
+/// the browser really kept.
+pub(super) fn confirmation(visit: &Visit, request: &PageRequest, tr: Tr) -> Option<Confirmation> {
+    let (opted_out, id) = request.confirmation.as_ref()?;
+    let service = visit.site.services.get(&id.parse::<ServiceId>().ok()?)?;
+    Some(Confirmation::new(
+        *opted_out,
+        visit.consent.state(&service.id),
+        &service.name,
+        tr,
+    ))
+}
+
 fn policy_page(
     visit: &Visit,
     policy: &Policy,
@@ -261,29 +294,10 @@ fn policy_page(
     let consent_forms = services
         .into_iter()
         .flat_map(|service| {
-            let name = service_name(site, service);
-            [
-                ("optout", "consent-saved-optout", "consent-unsaved-optout"),
-                ("optin", "consent-saved-optin", "consent-unsaved-optin"),
-            ]
-            .map(|(action, saved, unsaved)| ConsentForm {
-                service,
-                action,
-                return_to: &request.return_to,
-                saved: tr.with(&[("service", name)], saved),
-                unsaved: tr.with(&[("service", name)], unsaved),
-            })
+            consent_forms(service, service_name(site, service), &request.return_to, tr)
         })
         .collect();
-    let confirmation = request.confirmation.as_ref().and_then(|(opted_out, id)| {
-        let service = site.services.get(&id.parse::<ServiceId>().ok()?)?;
-        Some(Confirmation::new(
-            *opted_out,
-            consent.state(&service.id),
-            &service.name,
-            tr,
-        ))
-    });
+    let confirmation = confirmation(visit, request, tr);
     let context = PageContext::in_lang(visit, doc.lang);
     let urls = Urls::new(visit);
     let current = std::ptr::eq(version, &policy.current);
