@@ -92,11 +92,11 @@ const counts = () => Object.fromEntries(Object.entries(stubs).map(([name, stub])
 const resetStubs = () => Object.values(stubs).forEach((stub) => stub.reset());
 
 /** Every page of the site, in one visitor's browser; what each vendor got. */
-async function browse(v) {
+async function browse(v, at = origin()) {
   resetStubs();
   const ran = [];
   for (const page of PAGES) {
-    await v.page.goto(origin() + page);
+    await v.page.goto(at + page);
     await v.page.waitForLoadState('load');
     // Give async loaders (Hotjar's, gtag's) their moment.
     await v.page.waitForTimeout(150);
@@ -120,11 +120,15 @@ describe('a fronted static site', () => {
     await v.close();
   });
 
-  for (const javaScriptEnabled of [true, false]) {
+  // At a mapped name and at the bare address (no host mapping): the two
+  // ways a staging or preview deployment is reached.
+  const hosts = () => [['shop.localhost', origin()], ['127.0.0.1', server.origin]];
+  for (const javaScriptEnabled of [true, false]) for (const index of [0, 1]) {
     const mode = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
-    it(`keeps an opt-out made on the policy page on every page of the site, ${mode}`, async () => {
+    it(`keeps an opt-out made on the policy page on every page of the site, ${mode}, at host #${index + 1}`, async () => {
+      const [, at] = hosts()[index];
       const v = await visitor(browser, { javaScriptEnabled });
-      await v.page.goto(`${origin()}/privacy`);
+      await v.page.goto(`${at}/privacy`);
       for (const label of ['Disable Carbon Ads', 'Disable Google Analytics']) {
         await v.page.getByRole('button', { name: label }).click();
         if (javaScriptEnabled) {
@@ -135,7 +139,7 @@ describe('a fronted static site', () => {
       }
       const kept = (await v.cookies()).sort();
       assert.deepEqual(kept, ['carbon-disable=true', 'ga-disable-G-SHOP123=true']);
-      const { counts: seen } = await browse(v);
+      const { counts: seen } = await browse(v, at);
       assert.equal(seen.carbon, 0, `Carbon after opting out (/sneaky refused by the CSP): ${JSON.stringify(seen)}`);
       assert.equal(seen.ga, 0, `GA (gtag.js, analytics.js, the noscript pixel) after opting out: ${JSON.stringify(seen)}`);
       if (javaScriptEnabled) {
