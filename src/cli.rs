@@ -13,7 +13,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat, Overrides};
-use crate::content::{self, Source};
+use crate::content::{self, CspMode, Source};
 
 /// Serves a site's privacy policies and makes their opt-out links work.
 ///
@@ -117,6 +117,24 @@ pub fn check(config: &Config) -> ExitCode {
         Ok(library) => {
             for warning in library.warnings() {
                 eprintln!("warning: {warning}");
+            }
+            for site in library.sites() {
+                let Some(front) = site.front.as_ref().filter(|f| f.csp != CspMode::Off) else {
+                    continue;
+                };
+                let reported = if front.csp == CspMode::ReportOnly {
+                    " (with the default csp = \"report-only\" they are only reported)"
+                } else {
+                    ""
+                };
+                for gap in crate::front::csp_gaps(site) {
+                    eprintln!(
+                        "warning: {}: loads scripts or frames from {}, which is neither a declared service nor in `csp_sources`: a visitor who turns any service off would not get them{reported}; add it to `csp_sources` in {}/site.toml",
+                        gap.page.display(),
+                        gap.origin,
+                        site.id,
+                    );
+                }
             }
             println!(
                 "{source}: {} sites, {} documents, no problems",

@@ -38,7 +38,7 @@ mod connections;
 pub mod consent;
 pub mod content;
 pub mod embeds;
-mod front;
+pub mod front;
 pub mod gate;
 pub mod history;
 mod i18n;

@@ -4,8 +4,11 @@
 //! ([`crate::gate::stream`]) then streams each HTML page, without the
 //! vendors' snippets for a visitor who turned their service off.
 
+mod audit;
 mod static_dir;
 mod upstream;
+
+pub use audit::{Gap, csp_gaps};
 
 pub use upstream::Upstreams;
 

@@ -74,19 +74,7 @@ impl Recognizer {
     pub fn new<'a>(services: impl IntoIterator<Item = &'a Service>) -> Self {
         let mut recognizer = Recognizer::default();
         for service in services {
-            for pattern in service
-                .origins
-                .iter()
-                .filter_map(|o| HostPattern::from_origin(o))
-            {
-                let needle = pattern.needle();
-                if !recognizer.needles.contains(&needle) {
-                    recognizer.needles.push(needle);
-                }
-                if !recognizer.hosts.contains(&pattern) {
-                    recognizer.hosts.push(pattern);
-                }
-            }
+            recognizer.add_origins(&service.origins);
             for id in &service.account_ids {
                 if !recognizer.needles.contains(id) {
                     recognizer.needles.push(id.clone());
@@ -94,6 +82,25 @@ impl Recognizer {
             }
         }
         recognizer
+    }
+
+    /// URLs on these origins (`https://cdn.example.com`, `https://*.example.com`).
+    pub fn for_origins(origins: &[String]) -> Self {
+        let mut recognizer = Recognizer::default();
+        recognizer.add_origins(origins);
+        recognizer
+    }
+
+    fn add_origins(&mut self, origins: &[String]) {
+        for pattern in origins.iter().filter_map(|o| HostPattern::from_origin(o)) {
+            let needle = pattern.needle();
+            if !self.needles.contains(&needle) {
+                self.needles.push(needle);
+            }
+            if !self.hosts.contains(&pattern) {
+                self.hosts.push(pattern);
+            }
+        }
     }
 
     /// Nothing to recognise: the visitor allows every service.

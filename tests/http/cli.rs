@@ -137,3 +137,88 @@ fn check_warns_about_links_relative_to_the_host() {
     assert!(stderr.starts_with(&expected), "{stderr}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("no problems"));
 }
+
+/// Before `csp = "enforce"`: `check` names every origin a fronted root's
+/// pages load scripts or frames from that no declared service and no
+/// `csp_sources` entry covers, once, with the first page using it.
+#[test]
+fn check_names_the_origins_a_fronted_sites_policy_would_refuse() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/front");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in walkdir::WalkDir::new(&fixture) {
+        let entry = entry.expect("entry");
+        let target = dir
+            .path()
+            .join(entry.path().strip_prefix(&fixture).expect("inside"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+    let run = || {
+        privacy_pages()
+            .args(["check", "--content"])
+            .arg(dir.path().join("content"))
+            .output()
+            .expect("runs")
+    };
+    // The fixture's own pages load only declared services, the site's own
+    // files and a video (a two-click embed): nothing to name.
+    let clean = run();
+    assert!(clean.status.success(), "{clean:?}");
+    assert!(
+        !String::from_utf8_lossy(&clean.stderr).contains("loads scripts"),
+        "{clean:?}"
+    );
+
+    for (page, html) in [
+        (
+            "site/docs/manual/widget.html",
+            "<script src=\"https://cdn.jsdelivr.net/npm/widget@1/w.js\"></script><script src=\"https://cdn.jsdelivr.net/npm/other.js\"></script>",
+        ),
+        (
+            "site/docs/comments.html",
+            "<iframe src=\"//comments.example.net/embed?page=1\"></iframe>",
+        ),
+    ] {
+        std::fs::write(dir.path().join(page), html).expect("write");
+    }
+    let output = run();
+    assert!(output.status.success(), "warnings, not errors: {output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let root = std::fs::canonicalize(dir.path().join("site")).expect("canonical");
+    for (page, origin) in [
+        ("docs/manual/widget.html", "https://cdn.jsdelivr.net"),
+        ("docs/comments.html", "https://comments.example.net"),
+    ] {
+        let line = format!(
+            "warning: {}: loads scripts or frames from {origin}, which is neither a declared service nor in `csp_sources`",
+            root.join(page).display()
+        );
+        assert!(stderr.contains(&line), "{line}\n{stderr}");
+    }
+    assert_eq!(
+        stderr.matches("cdn.jsdelivr.net").count(),
+        1,
+        "once per origin: {stderr}"
+    );
+    assert!(stderr.contains("add it to `csp_sources` in shop.example/site.toml"));
+
+    // Listed, it is no longer named.
+    let toml = dir.path().join("content/shop.example/site.toml");
+    let text = std::fs::read_to_string(&toml).expect("read");
+    std::fs::write(
+        &toml,
+        text.replace(
+            "csp = \"enforce\"\n",
+            "csp = \"enforce\"\ncsp_sources = [\"https://cdn.jsdelivr.net\", \"https://*.example.net\"]\n",
+        ),
+    )
+    .expect("write");
+    let listed = run();
+    assert!(
+        !String::from_utf8_lossy(&listed.stderr).contains("loads scripts"),
+        "{listed:?}"
+    );
+}
