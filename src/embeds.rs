@@ -24,13 +24,7 @@ pub struct Embed {
 impl Embed {
     /// The embed an `<iframe src>` loads, if it is a YouTube or Vimeo player.
     pub fn recognise(src: &str) -> Option<Embed> {
-        let src = src.trim();
-        let url = if src.starts_with("//") {
-            url::Url::parse(&format!("https:{src}"))
-        } else {
-            url::Url::parse(src)
-        }
-        .ok()?;
+        let url = page_url(src)?;
         let host = url.host_str()?.to_ascii_lowercase();
         let host = host.strip_prefix("www.").unwrap_or(&host);
         let mut segments = url.path_segments()?;
@@ -163,6 +157,20 @@ impl Embed {
         html.push_str("</a></p></div>");
         html
     }
+}
+
+/// An absolute `http(s)` URL as a page writes it in `src` or `href`,
+/// a protocol-relative one (`//host/x.js`) read as the browser reads it;
+/// `None` for a relative URL (the site's own) or another scheme.
+pub fn page_url(src: &str) -> Option<url::Url> {
+    let src = src.trim();
+    let url = if src.starts_with("//") {
+        url::Url::parse(&format!("https:{src}"))
+    } else {
+        url::Url::parse(src)
+    }
+    .ok()?;
+    matches!(url.scheme(), "http" | "https").then_some(url)
 }
 
 fn escape(out: &mut String, text: &str) {

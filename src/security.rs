@@ -9,7 +9,7 @@
 
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_TYPE, REFERRER_POLICY,
+    CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY, REFERRER_POLICY,
     STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue};
@@ -18,7 +18,7 @@ use axum::response::Response;
 
 use crate::consent::Consent;
 use crate::content::{CspMode, Site};
-use crate::gate::AllowedOrigins;
+use crate::gate::{AllowedOrigins, is_html_media};
 use crate::visit::Visit;
 
 const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
@@ -183,11 +183,7 @@ pub async fn site_headers(
     if let (true, Some(hsts)) = (visit.https, &policy.hsts) {
         headers.insert(STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
-    let html = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
-    if let (true, Some(front)) = (html, &visit.site.front)
+    if let (true, Some(front)) = (is_html_media(headers), &visit.site.front)
         && let Some(csp) = fronted_policy(&visit.site, &visit.consent, &front.csp_sources)
         && let Ok(value) = HeaderValue::from_str(&csp)
     {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use lol_html::{RewriteStrSettings, element, rewrite_str};
 
 use crate::content::{FrontOrigin, Site};
-use crate::embeds::Embed;
+use crate::embeds::{Embed, page_url};
 use crate::gate::Recognizer;
 
 /// Pages read at most, and the largest read: enough for any site built by
@@ -91,12 +91,5 @@ fn loaded_urls(html: &str) -> Vec<String> {
 
 /// `https://host[:port]` of an absolute or protocol-relative URL.
 fn origin(url: &str) -> Option<String> {
-    let url = url.trim();
-    let parsed = if url.starts_with("//") {
-        url::Url::parse(&format!("https:{url}"))
-    } else {
-        url::Url::parse(url)
-    }
-    .ok()?;
-    matches!(parsed.scheme(), "http" | "https").then(|| parsed.origin().ascii_serialization())
+    Some(page_url(url)?.origin().ascii_serialization())
 }

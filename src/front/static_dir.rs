@@ -42,9 +42,9 @@ pub(super) enum Lookup {
 }
 
 pub async fn serve(root: &Path, visit: &Visit, request: Request) -> Response {
-    match lookup(root, request.uri().path()) {
-        Lookup::File(file) => send(file, visit, request, StatusCode::OK).await,
-        Lookup::AddSlash(location) => {
+    match resolve(root, request.uri().path()) {
+        (Lookup::File(file), meta) => send(file, meta, visit, request, StatusCode::OK).await,
+        (Lookup::AddSlash(location), _) => {
             let location = match request.uri().query() {
                 Some(query) => format!("{location}?{query}"),
                 None => location,
@@ -56,20 +56,17 @@ pub async fn serve(root: &Path, visit: &Visit, request: Request) -> Response {
                 Err(_) => AppError::not_found(visit).into_response(),
             }
         }
-        Lookup::NotFound => match lookup(root, "/404.html") {
-            Lookup::File(page) => send(page, visit, request, StatusCode::NOT_FOUND).await,
+        (Lookup::NotFound, _) => match resolve(root, "/404.html") {
+            (Lookup::File(page), meta) => {
+                send(page, meta, visit, request, StatusCode::NOT_FOUND).await
+            }
             _ => AppError::not_found(visit).into_response(),
         },
     }
 }
 
 /// Resolves `path` (as requested, percent-encoded) under `root`, which is
-/// canonical.
-pub(super) fn lookup(root: &Path, path: &str) -> Lookup {
-    resolve(root, path).0
-}
-
-/// [`lookup`], with the file's metadata when it was read on the way.
+/// canonical, with the file's metadata when it was read on the way.
 ///
 /// With `std::fs`, on the request's own thread, as nginx's worker does: a
 /// few `lstat`s of files in the page cache take microseconds, where a hop
@@ -212,10 +209,18 @@ pub(super) fn is_html(file: &Path) -> bool {
         .is_some_and(|ext| ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm"))
 }
 
-async fn send(file: PathBuf, visit: &Visit, mut request: Request, status: StatusCode) -> Response {
+/// `file`, with the metadata the lookup read on the way (read now when it
+/// followed a link and has none).
+async fn send(
+    file: PathBuf,
+    meta: Option<Metadata>,
+    visit: &Visit,
+    mut request: Request,
+    status: StatusCode,
+) -> Response {
     let html = is_html(&file);
     let validator = if html {
-        let Ok(meta) = std::fs::metadata(&file) else {
+        let Some(meta) = meta.or_else(|| std::fs::metadata(&file).ok()) else {
             return AppError::not_found(visit).into_response();
         };
         let etag = gated_etag(&meta, visit, status);
@@ -294,6 +299,10 @@ fn gated_etag(meta: &Metadata, visit: &Visit, status: StatusCode) -> HeaderValue
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lookup(root: &Path, path: &str) -> Lookup {
+        resolve(root, path).0
+    }
 
     fn site(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -20,8 +20,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{
-    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName,
-    PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
+    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, HOST, HeaderName, PROXY_AUTHENTICATE,
+    PROXY_AUTHORIZATION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
 };
 use axum::http::{HeaderMap, HeaderValue, Uri, Version};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +30,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::gate::is_html_media;
 use crate::proxy::RequestFacts;
 use crate::visit::Visit;
 use crate::web::error::AppError;
@@ -191,12 +192,7 @@ enum Coding {
 /// decoded here (and compressed again for the visitor). Other media pass
 /// as they came.
 fn decoded_html(headers: &mut HeaderMap) -> Option<Coding> {
-    let html = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/html"));
-    if !html {
+    if !is_html_media(headers) {
         return None;
     }
     let coding = match headers.get(CONTENT_ENCODING)?.to_str().ok()?.trim() {

@@ -406,8 +406,14 @@ async fn gate(mut response: Response<Body>, visit: &Visit) -> Response<Body> {
 }
 
 fn is_html(response: &Response<Body>) -> bool {
-    response
-        .headers()
+    is_html_media(response.headers())
+}
+
+/// Whether `headers` say the body is an HTML document (`text/html`, any
+/// parameters): what the gate rewrites, the fronted CSP guards and the
+/// upstream proxy decodes.
+pub(crate) fn is_html_media(headers: &axum::http::HeaderMap) -> bool {
+    headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())

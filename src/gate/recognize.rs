@@ -13,6 +13,7 @@
 //! visitor who allows everything costs nothing here.
 
 use crate::content::Service;
+use crate::embeds::page_url;
 
 /// The services a page must lose for one visitor, as what their tags look like.
 #[derive(Clone, Debug, Default)]
@@ -112,18 +113,9 @@ impl Recognizer {
     /// URLs are the site's own; protocol-relative ones (`//host/x.js`) are
     /// read as the browser reads them.
     pub fn blocks_url(&self, url: &str) -> bool {
-        let url = url.trim();
-        let parsed = if url.starts_with("//") {
-            url::Url::parse(&format!("https:{url}"))
-        } else {
-            url::Url::parse(url)
-        };
-        let Ok(parsed) = parsed else {
+        let Some(parsed) = page_url(url) else {
             return false;
         };
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return false;
-        }
         let Some(host) = parsed.host_str() else {
             return false;
         };

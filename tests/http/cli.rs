@@ -145,17 +145,7 @@ fn check_warns_about_links_relative_to_the_host() {
 fn check_names_the_origins_a_fronted_sites_policy_would_refuse() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/front");
     let dir = tempfile::tempdir().expect("temp dir");
-    for entry in walkdir::WalkDir::new(&fixture) {
-        let entry = entry.expect("entry");
-        let target = dir
-            .path()
-            .join(entry.path().strip_prefix(&fixture).expect("inside"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
+    crate::support::copy_dir(&fixture, dir.path());
     let run = || {
         privacy_pages()
             .args(["check", "--content"])

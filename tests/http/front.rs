@@ -12,7 +12,7 @@ use axum::http::Request;
 use privacy_pages::content::{self, Source};
 use privacy_pages::{AppState, app};
 
-use crate::support::{Reply, send_for_bytes, send_to};
+use crate::support::{Reply, copy_dir, send_for_bytes, send_to};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/front")
@@ -423,18 +423,7 @@ async fn a_file_the_policies_would_hide_stops_start_up() {
 /// The fixture copied where a test may change its files.
 fn writable_copy() -> (tempfile::TempDir, Router) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let copy = |from: &Path, to: &Path| {
-        for entry in walkdir::WalkDir::new(from) {
-            let entry = entry.expect("entry");
-            let target = to.join(entry.path().strip_prefix(from).expect("inside"));
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&target).expect("mkdir");
-            } else {
-                std::fs::copy(entry.path(), &target).expect("copy");
-            }
-        }
-    };
-    copy(&fixture(), dir.path());
+    copy_dir(&fixture(), dir.path());
     let library = content::load(&Source::Dir(dir.path().join("content"))).expect("loads");
     (dir, app(AppState::new(library)))
 }
