@@ -49,7 +49,13 @@ impl Liquid {
     pub fn with_includes(includes: BTreeMap<String, String>) -> Result<Self, Problem> {
         let mut source = InMemorySource::new();
         for (name, text) in &includes {
-            source.add(name.clone(), text.clone());
+            // Includes include too, as Jekyll writes it; checked per page
+            // (`check_include`), where the error can name the page's line.
+            let quoted = replace_tags(text, 1, |tag| {
+                Ok(include_target(tag).map(|(name, _)| format!("{{% include \"{name}\" %}}")))
+            })
+            .unwrap_or_else(|_| text.clone());
+            source.add(name.clone(), quoted);
         }
         let parser = Self::builder()
             .partials(EagerCompiler::new(source))
@@ -145,37 +151,69 @@ impl Liquid {
         globals: &Object,
     ) -> Result<String, Problem> {
         replace_tags(body, body_line, |tag| {
-            let mut words = tag_body(tag).unwrap_or_default().split_whitespace();
-            let (Some("include" | "render"), Some(name)) = (words.next(), words.next()) else {
+            let Some((name, parameters)) = include_target(tag) else {
                 return Ok(None);
             };
-            let name = name.trim_matches(['"', '\'']);
             if self.includes.is_empty() {
                 return Err(
                     "includes need the site's `_includes/` folder beside site.toml, and there is none: put the file there, or paste its text where the tag is".to_owned(),
                 );
             }
-            let Some(text) = self.includes.get(name) else {
-                let known: Vec<&str> = self.includes.keys().map(String::as_str).collect();
-                return Err(format!(
-                    "there is no `_includes/{name}` (there are: {})",
-                    known.join(", ")
-                ));
-            };
-            if words.next().is_some() {
-                return Err(
-                    "include parameters (`include.<name>`) are not supported; write the text out, or set what it needs in the front matter".to_owned(),
-                );
+            if parameters {
+                return Err(PARAMETERS.to_owned());
             }
-            check_conditions_and_dates(text, 1, globals).map_err(|problem| {
-                format!(
-                    "in `_includes/{name}` line {}: {}",
-                    problem.line.unwrap_or(1),
-                    problem.reason
-                )
-            })?;
+            self.check_include(name, globals, &mut Vec::new())?;
             Ok(Some(format!("{{% include \"{name}\" %}}")))
         })
+    }
+
+    /// `_includes/{name}` exists and passes the page's checks, and so does
+    /// every include it includes; `chain` holds the includes on the way,
+    /// so that one including itself is an error, not an endless page.
+    fn check_include(
+        &self,
+        name: &str,
+        globals: &Object,
+        chain: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let within = |reason: String| match chain.last() {
+            Some(outer) => format!("in `_includes/{outer}`: {reason}"),
+            None => reason,
+        };
+        let Some(text) = self.includes.get(name) else {
+            let known: Vec<&str> = self.includes.keys().map(String::as_str).collect();
+            return Err(within(format!(
+                "there is no `_includes/{name}` (there are: {})",
+                known.join(", ")
+            )));
+        };
+        if chain.iter().any(|outer| outer == name) {
+            return Err(format!(
+                "`_includes/{name}` includes itself ({} → {name})",
+                chain.join(" → ")
+            ));
+        }
+        check_conditions_and_dates(text, 1, globals).map_err(|problem| {
+            format!(
+                "in `_includes/{name}` line {}: {}",
+                problem.line.unwrap_or(1),
+                problem.reason
+            )
+        })?;
+        chain.push(name.to_owned());
+        for (offset, tag) in liquid_tags(text) {
+            if let Some((nested, parameters)) = include_target(tag) {
+                if parameters {
+                    return Err(format!(
+                        "in `_includes/{name}` line {}: {PARAMETERS}",
+                        super::line_at(text, offset)
+                    ));
+                }
+                self.check_include(nested, globals, chain)?;
+            }
+        }
+        chain.pop();
+        Ok(())
     }
 
     /// Liquid reports the position of syntax errors but not of unknown
@@ -209,6 +247,18 @@ impl Default for Liquid {
 /// `body` with each tag `replace` has text for replaced by it. A reason
 /// from `replace` is an error on the tag's line, naming the tag; line
 /// numbers stay as they were (replacements add no lines).
+const PARAMETERS: &str = "include parameters (`include.<name>`) are not supported; write the text out, or set what it needs in the front matter";
+
+/// What `{% include name %}` (or `render`) names, and whether parameters
+/// follow the name.
+fn include_target(tag: &str) -> Option<(&str, bool)> {
+    let mut words = tag_body(tag)?.split_whitespace();
+    let (Some("include" | "render"), Some(name)) = (words.next(), words.next()) else {
+        return None;
+    };
+    Some((name.trim_matches(['"', '\'']), words.next().is_some()))
+}
+
 fn replace_tags(
     body: &str,
     body_line: usize,
@@ -467,6 +517,66 @@ mod tests {
         ] {
             let problem = liquid.render(body, 10, &globals()).expect_err(body);
             assert_eq!(problem.line, Some(line), "{body:?}: {problem:?}");
+            assert!(problem.reason.contains(needle), "{body:?}: {problem:?}");
+        }
+    }
+
+    /// Jekyll's includes include (`{% include address.html %}` inside
+    /// `contact.html`); before, the nested name was read as a variable.
+    #[test]
+    fn includes_include_and_are_checked_all_the_way_down() {
+        let liquid = Liquid::with_includes(BTreeMap::from([
+            (
+                "contact.html".to_owned(),
+                "Controller:\n{% include address.html %}".to_owned(),
+            ),
+            ("address.html".to_owned(), "{{ page.title }} Ltd".to_owned()),
+            (
+                "outer.html".to_owned(),
+                "{% include inner.html %}".to_owned(),
+            ),
+            (
+                "inner.html".to_owned(),
+                "x\n{% include nope.html %}\n{% include outer.html %}".to_owned(),
+            ),
+            ("loop.html".to_owned(), "{% include loop.html %}".to_owned()),
+            (
+                "params.html".to_owned(),
+                "\n{% include address.html x=1 %}".to_owned(),
+            ),
+            ("gated.html".to_owned(), "{% include ga.html %}".to_owned()),
+            (
+                "ga.html".to_owned(),
+                "\n{% if site.google_analytics %}GA{% endif %}".to_owned(),
+            ),
+        ]))
+        .expect("builds");
+        assert_eq!(
+            liquid
+                .render("{% include contact.html %}", 1, &globals())
+                .as_deref(),
+            Ok("Controller:\nPrivacy Policy Ltd")
+        );
+        for (body, needle) in [
+            (
+                "{% include outer.html %}",
+                "in `_includes/inner.html`: there is no `_includes/nope.html`",
+            ),
+            (
+                "{% include loop.html %}",
+                "`_includes/loop.html` includes itself (loop.html → loop.html)",
+            ),
+            (
+                "{% include params.html %}",
+                "in `_includes/params.html` line 2: include parameters",
+            ),
+            (
+                "{% include gated.html %}",
+                "in `_includes/ga.html` line 2: `{% if site.google_analytics %}`",
+            ),
+        ] {
+            let problem = liquid.render(body, 5, &globals()).expect_err(body);
+            assert_eq!(problem.line, Some(5), "{body:?}: {problem:?}");
             assert!(problem.reason.contains(needle), "{body:?}: {problem:?}");
         }
     }
