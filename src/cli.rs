@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,6 +36,9 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Load and render all content, report every problem as `file:line: reason`, and exit.
     Check(CheckArgs),
+    /// Make a content folder from a Jekyll site: its privacy pages, the
+    /// includes they use, and a site.toml with the services its layouts load.
+    Import(ImportArgs),
     /// Exit 0 if the server on the configured address answers /healthz, else 1
     /// (for container health checks in images without a shell or curl).
     Healthcheck(HealthcheckArgs),
@@ -61,6 +64,16 @@ struct CheckArgs {
 }
 
 #[derive(Args)]
+struct ImportArgs {
+    /// The Jekyll site's folder (the one with `_config.yml`).
+    #[arg(value_name = "DIR")]
+    site: PathBuf,
+    /// The content folder to write the site's folder into (made if missing).
+    #[arg(long, value_name = "DIR", default_value = "content")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
 struct HealthcheckArgs {
     /// TOML configuration file [env: PRIVACY_PAGES_CONFIG].
     #[arg(long, value_name = "FILE")]
@@ -74,6 +87,11 @@ struct HealthcheckArgs {
 pub enum Task {
     Serve,
     Check,
+    /// Import the Jekyll site at `site` into the content folder `out`.
+    Import {
+        site: PathBuf,
+        out: PathBuf,
+    },
     Healthcheck,
 }
 
@@ -91,6 +109,14 @@ impl Cli {
                     content: args.content.clone(),
                     ..Overrides::default()
                 },
+            ),
+            Some(Command::Import(args)) => (
+                Task::Import {
+                    site: args.site.clone(),
+                    out: args.out.clone(),
+                },
+                &None,
+                Overrides::default(),
             ),
             Some(Command::Healthcheck(args)) => (
                 Task::Healthcheck,
@@ -112,7 +138,10 @@ pub fn source(config: &Config) -> Source {
 
 /// `check`: load and render everything, report every problem.
 pub fn check(config: &Config) -> ExitCode {
-    let source = source(config);
+    check_source(source(config))
+}
+
+fn check_source(source: Source) -> ExitCode {
     match content::load(&source) {
         Ok(library) => {
             for warning in library.warnings() {
@@ -149,6 +178,32 @@ pub fn check(config: &Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `import`: write the site's folder, say what came from where, `check`
+/// the content folder it went into, and end with what is left to decide.
+/// Fails when nothing was written or the check finds problems.
+pub fn import(site: &Path, out: &Path) -> ExitCode {
+    let written = crate::import::plan(site).and_then(|plan| Ok((plan.write(out)?, plan)));
+    let (folder, plan) = match written {
+        Ok(written) => written,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}: imported from {}", folder.display(), site.display());
+    for line in &plan.report {
+        println!("  {line}");
+    }
+    let checked = check_source(Source::Dir(out.to_owned()));
+    if !plan.undecided.is_empty() {
+        println!("\nLeft for you to decide or check:");
+        for line in &plan.undecided {
+            println!("  - {line}");
+        }
+    }
+    checked
 }
 
 /// `healthcheck`: `GET /healthz` over plain TCP, since the image has no

@@ -23,6 +23,7 @@
 //! state                       AppState, from the configuration
 //! router                      routes and every layer, in one function
 //! server                      the accept loop
+//! import                      a Jekyll site's privacy pages ─▶ a content folder
 //! cli                         the binary's commands
 //! ```
 //!
@@ -42,6 +43,7 @@ pub mod front;
 pub mod gate;
 pub mod history;
 mod i18n;
+pub mod import;
 pub mod lang;
 pub mod limits;
 pub mod negotiate;

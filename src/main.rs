@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     };
     match task {
         Task::Check => cli::check(&config),
+        Task::Import { site, out } => cli::import(&site, &out),
         Task::Healthcheck => cli::healthcheck(&config),
         Task::Serve => {
             let _flush_at_exit = cli::init_logging(config.log_format);

@@ -45,7 +45,13 @@ pub use model::{
 pub use source::Source;
 
 pub(crate) use errors::{Problem, line_at};
+pub(crate) use front_matter::split as split_front_matter;
 use loader::Loader;
+
+/// Whether `slug` is taken by the service's own addresses (`choices`, …).
+pub(crate) fn is_reserved_slug(slug: &str) -> bool {
+    loader::RESERVED_SLUGS.contains(&slug)
+}
 
 /// Loads and renders every site in `source`.
 pub fn load(source: &Source) -> Result<Library, ContentErrors> {

@@ -17,6 +17,7 @@ mod content_errors;
 mod embed;
 mod front;
 mod history;
+mod import;
 mod inputs;
 mod jekyll;
 mod language;
