@@ -128,6 +128,11 @@ settings! {
     /// [default: the open-file limit, raised to its maximum, less 64].
     #[arg(value_name = "N")]
     max_connections: usize;
+    /// Log each consent decision (site, policy version, answer, receipt id;
+    /// no address, no user agent), as proof that consent was given
+    /// [default: false].
+    #[arg(num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    consent_log: bool = false;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]

@@ -4,7 +4,6 @@
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
@@ -12,10 +11,12 @@ use axum::middleware;
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use tower::Service;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 
+use crate::consent::ConsentLog;
 use crate::front;
 use crate::gate::ScriptGateLayer;
 use crate::limits::{InFlight, MAX_REQUEST_BODY, admit, shed, time_limit};
@@ -67,6 +68,10 @@ fn routes() -> Router<AppState> {
             post(optout::opt_in).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
         )
         .route("/feed.atom", get(changes::feed))
+        .route(
+            "/consent",
+            post(optout::decide).layer(DefaultBodyLimit::max(MAX_REQUEST_BODY)),
+        )
         .route("/choices", get(choices::page))
         .route("/{policy}", get(pages::current_policy))
         .route("/{policy}/versions", get(pages::versions))
@@ -100,6 +105,9 @@ fn routes() -> Router<AppState> {
 ///   the origins it let in.
 fn stack(state: AppState, serving: Serving) -> Router {
     let alone = serving == Serving::Alone;
+    // The handlers read the consent log setting from here: they sit
+    // above the state in the module order.
+    let routes = || routes().layer(Extension(ConsentLog(state.consent_log)));
     let mut app = if alone && !state.base_path.is_empty() {
         Router::new()
             .nest(&state.base_path, routes())

@@ -30,6 +30,8 @@ pub struct AppState {
     pub variants: VariantCache,
     /// The pooled client to fronted sites' upstreams (see [`crate::front`]).
     pub upstreams: Upstreams,
+    /// Whether consent decisions are logged (see [`crate::consent::ConsentLog`]).
+    pub consent_log: bool,
 }
 
 /// Enough for every variant of the bundled sites' pages several times over.
@@ -46,6 +48,7 @@ impl AppState {
             limits: RequestLimits::default(),
             variants: VariantCache::new(DEFAULT_RESPONSE_CACHE),
             upstreams: Upstreams::default(),
+            consent_log: false,
         }
     }
 
@@ -56,7 +59,14 @@ impl AppState {
             .with_base_path(&config.base_path)
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_security(config.security_headers()?)
-            .with_limits(config.request_limits()))
+            .with_limits(config.request_limits())
+            .with_consent_log(config.consent_log))
+    }
+
+    /// Log each consent decision, with its receipt id.
+    pub fn with_consent_log(mut self, on: bool) -> Self {
+        self.consent_log = on;
+        self
     }
 
     /// Keep at most this many finished responses; 0 turns the cache off.

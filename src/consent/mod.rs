@@ -14,6 +14,7 @@
 //! since a browser silently drops a cookie whose domain does not cover the
 //! host it came from.
 
+pub mod record;
 pub mod return_to;
 
 use std::collections::BTreeSet;
@@ -22,9 +23,10 @@ use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use cookie::{Cookie, SameSite};
 
+pub use record::{RECORD_COOKIE, Record, Validity};
 pub use return_to::safe_return_to;
 
-use crate::content::{Service, ServiceId, Site};
+use crate::content::{Basis, Service, ServiceId, Site};
 
 /// Cookie headers larger than this (all fields together) are not parsed.
 pub const MAX_COOKIE_HEADER: usize = 8 * 1024;
@@ -42,6 +44,12 @@ pub struct Consent {
     pub gpc: bool,
     /// The Cookie header was too large to read: treated as opted out of everything.
     unreadable: bool,
+    /// Opt-in services the visitor's consent record refuses.
+    refused: BTreeSet<ServiceId>,
+    /// Opt-in services no standing record decides: not loaded, and asked.
+    waiting: BTreeSet<ServiceId>,
+    /// The record was given under a policy version a later one voids.
+    policy_changed: bool,
 }
 
 /// How one service stands for a visitor.
@@ -53,6 +61,8 @@ pub enum ServiceState {
     /// Blocked by Global Privacy Control or an unreadable Cookie header
     /// (cannot be undone from this page).
     Blocked,
+    /// An opt-in service the visitor has not decided on: not loaded.
+    Undecided,
 }
 
 impl Consent {
@@ -65,15 +75,21 @@ impl Consent {
         let total: usize = headers.get_all(COOKIE).iter().map(|v| v.len()).sum();
         if total > MAX_COOKIE_HEADER {
             return Consent {
-                cookies: BTreeSet::new(),
                 gpc,
                 unreadable: true,
+                ..Consent::default()
             };
         }
         let mut cookies = BTreeSet::new();
+        let mut record = None;
         for value in headers.get_all(COOKIE) {
             let value = String::from_utf8_lossy(value.as_bytes());
             for cookie in Cookie::split_parse(value.as_ref()).flatten() {
+                if cookie.name() == RECORD_COOKIE {
+                    // Of duplicates, the first that parses.
+                    record = record.or_else(|| Record::parse(cookie.value()));
+                    continue;
+                }
                 if !means_opted_out(cookie.value()) {
                     continue;
                 }
@@ -88,10 +104,36 @@ impl Consent {
                 }
             }
         }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let validity = record.as_ref().map(|record| record.stands(site, now));
+        let decisions = match (&record, validity) {
+            (Some(record), Some(Validity::Stands)) => Some(&record.decisions),
+            _ => None,
+        };
+        let mut refused = BTreeSet::new();
+        let mut waiting = BTreeSet::new();
+        let opt_in = site
+            .services
+            .values()
+            .filter(|service| service.consent == Basis::OptIn);
+        for service in opt_in {
+            match decisions.and_then(|decisions| decisions.get(&service.id)) {
+                Some(true) => {}
+                Some(false) => {
+                    refused.insert(service.id.clone());
+                }
+                None => {
+                    waiting.insert(service.id.clone());
+                }
+            }
+        }
         Consent {
             cookies,
             gpc,
             unreadable: false,
+            refused,
+            waiting,
+            policy_changed: validity == Some(Validity::PolicyChanged),
         }
     }
 
@@ -100,9 +142,27 @@ impl Consent {
             ServiceState::OptedOut
         } else if self.gpc || self.unreadable {
             ServiceState::Blocked
+        } else if self.refused.contains(service) {
+            ServiceState::OptedOut
+        } else if self.waiting.contains(service) {
+            ServiceState::Undecided
         } else {
             ServiceState::Allowed
         }
+    }
+
+    /// Whether `site` asks this visitor: an active opt-in service is still
+    /// undecided (never under Global Privacy Control, which said no).
+    pub fn asks(&self, site: &Site) -> bool {
+        site.services.values().any(|service| {
+            site.asks_for(service) && self.state(&service.id) == ServiceState::Undecided
+        })
+    }
+
+    /// The visitor's earlier decision was voided by a policy change
+    /// (`reconsent: true`): the banner says so.
+    pub fn policy_changed(&self) -> bool {
+        self.policy_changed
     }
 
     /// Whether `service`'s scripts may be sent to this visitor.
@@ -114,6 +174,62 @@ impl Consent {
     pub fn opt_out_cookies(&self) -> impl Iterator<Item = &ServiceId> {
         self.cookies.iter()
     }
+}
+
+/// Whether consent decisions are logged (the `consent_log` setting), as
+/// the router tells the handlers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsentLog(pub bool);
+
+impl ConsentLog {
+    /// One line per decision on opt-in services, for the operator's proof
+    /// that consent was given (GDPR Art. 7(1)): the site, the policy
+    /// version, the answer and the receipt id the visitor's cookie holds.
+    /// Nothing that identifies the visitor: no address, no user agent.
+    pub fn decision(self, site: &Site, record: &Record, answer: &str) {
+        if !self.0 {
+            return;
+        }
+        let ids = |allowed: bool| {
+            record
+                .decisions
+                .iter()
+                .filter(|(_, a)| **a == allowed)
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let version = record
+            .version
+            .map_or_else(|| "undated".to_owned(), |date| date.to_string());
+        tracing::info!(
+            site = %site.id,
+            policy_version = %version,
+            answer,
+            allowed = %ids(true),
+            refused = %ids(false),
+            receipt = %record.receipt,
+            "consent"
+        );
+    }
+}
+
+/// The visitor's consent record on `site`, if it still stands: the
+/// decisions a new one starts from.
+pub fn standing_record(headers: &HeaderMap, site: &Site) -> Option<Record> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .flat_map(|value| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            Cookie::split_parse(value)
+                .flatten()
+                .filter(|cookie| cookie.name() == RECORD_COOKIE)
+                .filter_map(|cookie| Record::parse(cookie.value()))
+                .collect::<Vec<_>>()
+        })
+        .find(|record| record.stands(site, now) == Validity::Stands)
 }
 
 /// Whether a cookie value may mean "disabled". Legacy scripts wrote `true`
@@ -214,6 +330,17 @@ impl<'a> CookieScope<'a> {
         )
     }
 
+    /// The consent record, kept for `days` (the site's `consent_days`) and
+    /// never refreshed: when it runs out, the visitor is asked again. Not
+    /// `HttpOnly`, so that consent.js can check the browser kept it.
+    pub fn record(&self, record: &Record, days: u32) -> Cookie<'static> {
+        self.cookie(
+            RECORD_COOKIE.to_owned(),
+            record.value(),
+            time::Duration::days(i64::from(days)),
+        )
+    }
+
     /// The same cookie, expired.
     pub fn clear(&self, service: &Service) -> Cookie<'static> {
         let mut cookie = self.build(service, "", time::Duration::ZERO);
@@ -222,7 +349,11 @@ impl<'a> CookieScope<'a> {
     }
 
     fn build(&self, service: &Service, value: &str, max_age: time::Duration) -> Cookie<'static> {
-        let mut cookie = Cookie::build((service.cookie.clone(), value.to_owned()))
+        self.cookie(service.cookie.clone(), value.to_owned(), max_age)
+    }
+
+    fn cookie(&self, name: String, value: String, max_age: time::Duration) -> Cookie<'static> {
+        let mut cookie = Cookie::build((name, value))
             .path("/")
             .max_age(max_age)
             .same_site(SameSite::Lax)
@@ -255,6 +386,7 @@ mod tests {
             tags: Vec::new(),
             origins: Vec::new(),
             account_ids: Vec::new(),
+            consent: crate::content::Basis::OptOut,
         }
     }
 
@@ -275,6 +407,7 @@ mod tests {
             cookie_domain: None,
             policies: BTreeMap::new(),
             front: None,
+            consent_days: 182,
         }
     }
 

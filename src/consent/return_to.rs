@@ -57,14 +57,20 @@ fn percent_decode(path: &str) -> String {
 /// `return_to` plus `param=<id>` (`optout=carbon`, `optin=carbon`), which
 /// the page reads to confirm the change. Any earlier confirmation is dropped.
 pub fn with_confirmation(return_to: &str, param: &str, service: &ServiceId) -> String {
+    with_param(return_to, param, service.as_str())
+}
+
+/// `return_to` plus `param=<value>`, any earlier confirmation (`optout`,
+/// `optin`, `consent`) dropped.
+pub fn with_param(return_to: &str, param: &str, value: &str) -> String {
     let (path, query) = return_to.split_once('?').unwrap_or((return_to, ""));
     let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if key != "optout" && key != "optin" {
+        if !matches!(key.as_ref(), "optout" | "optin" | "consent") {
             serializer.append_pair(&key, &value);
         }
     }
-    serializer.append_pair(param, service.as_str());
+    serializer.append_pair(param, value);
     format!("{path}?{}", serializer.finish())
 }
 

@@ -59,6 +59,8 @@ struct RawFrontMatter {
     lastupdate: Option<String>,
     changes: Option<Vec<String>>,
     permalink: Option<String>,
+    #[serde(default)]
+    reconsent: bool,
     #[serde(flatten)]
     extra: BTreeMap<String, serde_yaml_ng::Value>,
 }
@@ -76,6 +78,8 @@ pub struct FrontMatter {
     pub changes: Vec<String>,
     /// Jekyll's `permalink:`, checked to be a plain absolute path.
     pub permalink: Option<String>,
+    /// Decisions given under older versions are asked again.
+    pub reconsent: bool,
     /// Every other key, for Liquid.
     pub extra: BTreeMap<String, serde_yaml_ng::Value>,
 }
@@ -176,6 +180,7 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Problem> {
         layout,
         layout_name,
         permalink,
+        reconsent: raw.reconsent,
         robots,
         lastupdate,
         changes,

@@ -17,9 +17,10 @@ use super::{Source, front_matter, html, markdown, source};
 use crate::lang::Lang;
 
 /// Policy slugs that would shadow the service's own routes.
-pub(super) const RESERVED_SLUGS: [&str; 7] = [
+pub(super) const RESERVED_SLUGS: [&str; 8] = [
     "static",
     "choices",
+    "consent",
     "healthz",
     "readyz",
     "optout",
@@ -193,6 +194,7 @@ impl Loader {
             services: config.services,
             cookie_domain: config.cookie_domain,
             policies,
+            consent_days: config.consent_days,
         };
         Some((site, config.default))
     }
@@ -351,8 +353,14 @@ impl Loader {
             outline: rendered.outline,
             changes: front.changes,
             permalink: front.permalink,
+            reconsent: front.reconsent,
             source: file.display.clone(),
         };
+        if document.reconsent && document.last_updated.is_none() {
+            return Err(Problem::in_file(
+                "`reconsent: true` needs the version's date (`lastupdate:`): decisions given before that date are asked again",
+            ));
+        }
         if let Some(control) = document
             .opt_outs()
             .find(|c| !config.services.contains_key(&c.service))

@@ -38,9 +38,9 @@ pub use errors::{ContentError, ContentErrors};
 pub use html::scriptable_markup;
 pub use live::LiveLibrary;
 pub use model::{
-    CspMode, Document, Front, FrontOrigin, Layout, Library, OptOutControl, Placement, Policy,
-    ScriptSource, ScriptTag, Section, Segment, Service, ServiceId, ServiceKind, Site, TocEntry,
-    Version, normalize_host,
+    Basis, CspMode, Document, Front, FrontOrigin, Layout, Library, OptOutControl, Placement,
+    Policy, ScriptSource, ScriptTag, Section, Segment, Service, ServiceId, ServiceKind, Site,
+    TocEntry, Version, normalize_host,
 };
 pub use source::Source;
 

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
-pub use super::service::{Placement, ScriptSource, ScriptTag, Service, ServiceId, ServiceKind};
+pub use super::service::{
+    Basis, Placement, ScriptSource, ScriptTag, Service, ServiceId, ServiceKind,
+};
 use crate::lang::Lang;
 
 /// One entry of a page's table of contents: a Markdown heading and its anchor.
@@ -68,6 +70,9 @@ pub struct Document {
     pub outline: Vec<Section>,
     /// What this version changed, in short sentences (front matter `changes:`).
     pub changes: Vec<String>,
+    /// `reconsent: true`: this version changed what visitors agreed to, so
+    /// their earlier decisions are asked again.
+    pub reconsent: bool,
     /// Jekyll's `permalink:`, where the page used to live (`/datenschutz/`).
     pub permalink: Option<String>,
     /// Where the document came from, for error messages and operators' logs.
@@ -207,11 +212,46 @@ pub struct Site {
     pub policies: BTreeMap<String, Policy>,
     /// The operator's own site, when privacy-pages stands in front of it.
     pub front: Option<Front>,
+    /// How long a visitor's consent decision is kept.
+    pub consent_days: u32,
 }
 
 impl Site {
     pub fn canonical_host(&self) -> &str {
         self.hosts.first().map_or(self.id.as_str(), String::as_str)
+    }
+
+    /// Whether any service waits for the visitor's yes: only then is there
+    /// a consent banner.
+    pub fn asks_consent(&self) -> bool {
+        self.services.values().any(|service| self.asks_for(service))
+    }
+
+    /// Whether `service` loads only after the visitor's yes and would load
+    /// here: privacy-pages puts it in (`active`), or the operator's own
+    /// pages do (a fronted site).
+    pub fn asks_for(&self, service: &Service) -> bool {
+        service.consent == Basis::OptIn && (service.active || self.front.is_some())
+    }
+
+    /// The version a consent decision given today is given under: the
+    /// newest current version of the site's policies.
+    pub fn policy_version(&self) -> Option<Date> {
+        self.policies
+            .values()
+            .filter_map(|policy| policy.current.date)
+            .max()
+    }
+
+    /// The newest version whose front matter says `reconsent: true`: a
+    /// decision given under an older version no longer counts.
+    pub fn reconsent_since(&self) -> Option<Date> {
+        self.policies
+            .values()
+            .flat_map(Policy::versions)
+            .filter(|version| version.translations.values().any(|doc| doc.reconsent))
+            .filter_map(|version| version.date)
+            .max()
     }
 
     /// On a fronted site, whether `path` is privacy-pages' own rather than

@@ -71,6 +71,22 @@ pub struct Service {
     /// name it (a GA measurement id, a Carbon serve code), so that the gate
     /// recognises an inline loader in an operator's page.
     pub account_ids: Vec<String>,
+    /// Whether it may load until the visitor says no, or only after yes.
+    pub consent: Basis,
+}
+
+/// The legal basis a service loads on (`consent = "opt-out"` or
+/// `"opt-in"` in `site.toml`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// Loads until the visitor opts out (legitimate interest; the seeds'
+    /// policies).
+    #[default]
+    OptOut,
+    /// Loads only after the visitor agreed (consent under § 25 TDDDG,
+    /// Art. 6(1)(a) GDPR): never on a first visit.
+    OptIn,
 }
 
 /// The services privacy-pages knows the tags of, so that operators give

@@ -22,7 +22,8 @@ use serde::Deserialize;
 use super::Problem;
 use super::front_config::{FrontSource, is_csp_origin};
 use super::model::{
-    CspMode, Placement, ScriptSource, ScriptTag, Service, ServiceId, ServiceKind, normalize_host,
+    Basis, CspMode, Placement, ScriptSource, ScriptTag, Service, ServiceId, ServiceKind,
+    normalize_host,
 };
 use crate::lang::Lang;
 
@@ -53,6 +54,8 @@ struct RawSite {
     /// Origins a fronted site's own pages load scripts or frames from
     /// besides the declared services (a CDN, a comments widget).
     csp_sources: Option<Vec<String>>,
+    /// How long a visitor's consent decision is kept, in days.
+    consent_days: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +76,9 @@ struct RawService {
     /// Content-Security-Policy of visitors who allow it.
     #[serde(default)]
     csp_origins: Vec<String>,
+    /// `opt-out` (the default) or `opt-in`.
+    #[serde(default)]
+    consent: Basis,
 }
 
 /// A validated `site.toml`.
@@ -92,7 +98,11 @@ pub struct SiteConfig {
     pub prefix: String,
     pub csp: CspMode,
     pub csp_sources: Vec<String>,
+    pub consent_days: u32,
 }
+
+/// Six months, as the CNIL recommends for keeping a consent decision.
+pub const DEFAULT_CONSENT_DAYS: u32 = 182;
 
 pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
     let raw: RawSite = toml::from_str(text).map_err(|err| {
@@ -181,6 +191,18 @@ pub fn parse(text: &str) -> Result<SiteConfig, Problem> {
         cookie_domain,
         services,
         variables: raw.site,
+        consent_days: match raw.consent_days {
+            None => DEFAULT_CONSENT_DAYS,
+            Some(days @ 1..=400) => days,
+            Some(days) => {
+                return Err(Problem::at_line(
+                    line_of("consent_days"),
+                    format!(
+                        "`consent_days` {days}: between 1 and 400 (browsers keep no cookie longer)"
+                    ),
+                ));
+            }
+        },
     })
 }
 
@@ -333,6 +355,7 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         kind,
         active: raw.active,
         cookie,
+        consent: raw.consent,
         tags,
         origins,
         account_ids,

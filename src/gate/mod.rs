@@ -37,9 +37,13 @@ use crate::content::{LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId,
 use crate::proxy::RequestFacts;
 use crate::visit::Visit;
 
+mod banner;
+mod layout;
 mod recognize;
 pub(crate) mod stream;
 
+pub use banner::Answer;
+pub use layout::KnownLayout;
 pub use recognize::Recognizer;
 
 /// Bodies larger than this are passed on unchanged (and logged).
@@ -50,6 +54,8 @@ pub const MAX_GATED_BODY: usize = 4 * 1024 * 1024;
 pub struct Injection {
     /// Inserted before `</head>`.
     pub head: String,
+    /// Inserted at the start of `<body>`: the consent banner.
+    pub banner: String,
     /// Inserted before `</body>`.
     pub body: String,
     /// Elements with `data-service="<id>"` for these ids are removed.
@@ -76,7 +82,12 @@ impl Injection {
                 }
             }
         }
-        Injection { head, body, remove }
+        Injection {
+            head,
+            banner: String::new(),
+            body,
+            remove,
+        }
     }
 }
 
@@ -135,6 +146,7 @@ pub fn rewrite(
     let head_done = Rc::new(Cell::new(false));
     let body_done = Rc::new(Cell::new(false));
     let head_html: Rc<str> = Rc::from(injection.head.as_str());
+    let banner_html = injection.banner.as_str();
     let body_html: Rc<str> = Rc::from(injection.body.as_str());
     let mut output = Vec::with_capacity(html.len() + head_html.len() + body_html.len());
     let settings = RewriteStrSettings::new()
@@ -163,7 +175,9 @@ pub fn rewrite(
         .append_element_content_handler(element!("body", |el| {
             // A document without `</head>` gets the head part at the start of the body.
             if !head_done.replace(true) {
-                el.prepend(&head_html, ContentType::Html);
+                el.prepend(&format!("{head_html}{banner_html}"), ContentType::Html);
+            } else {
+                el.prepend(banner_html, ContentType::Html);
             }
             let (done, html) = (body_done.clone(), body_html.clone());
             let _ = el.on_end_tag(end_tag!(move |end| {
@@ -230,41 +244,6 @@ pub struct ScriptGate<S> {
     layer: ScriptGateLayer,
 }
 
-/// Attached by handlers whose HTML they rendered themselves: where its
-/// `</head>` and `</body>` are (byte offsets), and a promise that it holds no
-/// `data-service` elements (policy content is sanitised, templates have none).
-/// The gate then splices its tags in without parsing the document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KnownLayout {
-    pub head_end: usize,
-    pub body_end: usize,
-}
-
-impl KnownLayout {
-    /// The layout of a document the caller rendered, if it has both closing tags in order.
-    pub fn of(html: &str) -> Option<Self> {
-        let head_end = html.find("</head>")?;
-        let body_end = html.rfind("</body>")?;
-        (head_end < body_end).then_some(KnownLayout { head_end, body_end })
-    }
-
-    fn splice(self, html: &[u8], injection: &Injection) -> Option<Vec<u8>> {
-        if self.body_end > html.len()
-            || !html[self.head_end..].starts_with(b"</head>")
-            || !html[self.body_end..].starts_with(b"</body>")
-        {
-            return None;
-        }
-        let mut out = Vec::with_capacity(html.len() + injection.head.len() + injection.body.len());
-        out.extend_from_slice(&html[..self.head_end]);
-        out.extend_from_slice(injection.head.as_bytes());
-        out.extend_from_slice(&html[self.head_end..self.body_end]);
-        out.extend_from_slice(injection.body.as_bytes());
-        out.extend_from_slice(&html[self.body_end..]);
-        Some(out)
-    }
-}
-
 /// The origins third-party scripts on this page may load from: those of the
 /// site's active services that this visitor allows. The gate leaves it in the
 /// response's extensions for the Content-Security-Policy
@@ -324,6 +303,7 @@ where
         };
         // HEAD is gated as GET, then sent without its body, so that its
         // headers (the length above all) are those of the page as gated.
+        let page = banner::page_of(request.uri(), &visit, &self.layer.base_path);
         let head_request = request.method() == Method::HEAD;
         if head_request {
             *request.method_mut() = Method::GET;
@@ -333,7 +313,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let response = inner.call(request).await?;
-            let gated = gate(response, &visit).await;
+            let gated = gate(response, &visit, page).await;
             Ok(if head_request {
                 crate::normalize::without_body(gated).await
             } else {
@@ -343,7 +323,12 @@ where
     }
 }
 
-async fn gate(mut response: Response<Body>, visit: &Visit) -> Response<Body> {
+/// `page`: the page's own address and the banner's answer (`?consent=`).
+async fn gate(
+    mut response: Response<Body>,
+    visit: &Visit,
+    page: (String, Option<Answer>),
+) -> Response<Body> {
     let (site, consent) = (&*visit.site, &visit.consent);
     if response.extensions().get::<Gated>().is_some() || !is_html(&response) {
         return response;
@@ -383,11 +368,16 @@ async fn gate(mut response: Response<Body>, visit: &Visit) -> Response<Body> {
             return Response::from_parts(parts, original);
         }
     };
-    let injection = Injection::for_visitor(site, consent, &visit.base);
-    let spliced = parts
-        .extensions
-        .get::<KnownLayout>()
-        .and_then(|layout| layout.splice(&html, &injection));
+    let mut injection = Injection::for_visitor(site, consent, &visit.base);
+    // A page the service rendered has its stylesheet (and a CSP without
+    // inline styles); any other carries the banner's look inline.
+    let layout = parts.extensions.get::<KnownLayout>().copied();
+    let (return_to, answer) = page;
+    injection.banner = banner::banner(visit, &return_to, answer, layout.is_none());
+    injection
+        .body
+        .push_str(&banner::footer(visit, layout.is_none()));
+    let spliced = layout.and_then(|layout| layout.splice(&html, &injection));
     match spliced
         .map(Ok)
         .unwrap_or_else(|| rewrite(&html, &injection))
@@ -439,6 +429,7 @@ mod tests {
     fn injection(remove: &[&str]) -> Injection {
         Injection {
             head: "<script src=\"/h.js\"></script>".to_owned(),
+            banner: String::new(),
             body: "<script src=\"/b.js\"></script>".to_owned(),
             remove: remove.iter().map(|id| id.parse().expect("id")).collect(),
         }

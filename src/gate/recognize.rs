@@ -157,6 +157,7 @@ mod tests {
             tags: Vec::new(),
             origins: origins.iter().map(|o| (*o).to_owned()).collect(),
             account_ids: ids.iter().map(|i| (*i).to_owned()).collect(),
+            consent: crate::content::Basis::OptOut,
         }
     }
 

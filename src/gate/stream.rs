@@ -45,6 +45,10 @@ const RELEASE: &[u8] = b"\x01privacy-pages:release\x01";
 /// The middleware, innermost on the operator's pages.
 pub async fn gate_site(request: Request, next: Next) -> Response {
     let visit = request.extensions().get::<Visit>().cloned();
+    let page = visit
+        .as_ref()
+        .map(|visit| super::banner::page_of(request.uri(), visit, ""))
+        .unwrap_or_default();
     let mut response = next.run(request).await;
     let Some(visit) = visit else {
         return response;
@@ -71,12 +75,25 @@ pub async fn gate_site(request: Request, next: Next) -> Response {
             .values()
             .filter(|service| !visit.consent.allows(&service.id)),
     );
-    let head = consent_script(&visit.site, &visit.base);
+    let inserts = Inserts {
+        head: consent_script(&visit.site, &visit.base),
+        banner: super::banner::banner(&visit, &page.0, page.1, true),
+        footer: super::banner::footer(&visit, true),
+    };
     let embeds = Embeds {
         lang: visit.site.default_lang,
         policy: policy_link(&visit),
     };
-    response.map(|body| Body::new(GatedBody::new(body, head, recognizer, embeds)))
+    response.map(|body| Body::new(GatedBody::new(body, inserts, recognizer, embeds)))
+}
+
+/// What the gate adds to an operator's page: consent.js before `</head>`,
+/// the consent banner at the start of `<body>`, the link to the privacy
+/// choices before `</body>`.
+struct Inserts {
+    head: String,
+    banner: String,
+    footer: String,
 }
 
 /// What the placeholders of two-click embeds need to know about the page.
@@ -188,7 +205,7 @@ struct GatedBody {
 }
 
 impl GatedBody {
-    fn new(inner: Body, head: String, recognizer: Recognizer, embeds: Embeds) -> Self {
+    fn new(inner: Body, inserts: Inserts, recognizer: Recognizer, embeds: Embeds) -> Self {
         let blocking = !recognizer.is_empty();
         let recognizer = Arc::new(recognizer);
         let sink = Arc::new(Mutex::new(Sink {
@@ -196,7 +213,10 @@ impl GatedBody {
             out: Vec::new(),
             held: Held::Nothing,
         }));
-        let head: Arc<str> = Arc::from(head);
+        let head: Arc<str> = Arc::from(inserts.head);
+        let banner: Arc<str> = Arc::from(inserts.banner);
+        let footer: Arc<str> = Arc::from(inserts.footer);
+        let footer_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let head_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut settings = Settings::new_send();
         {
@@ -217,10 +237,23 @@ impl GatedBody {
         }
         {
             let (head, done) = (head.clone(), head_done.clone());
+            let (footer, footer_done) = (footer.clone(), footer_done.clone());
             settings = settings.append_element_content_handler(element!("body", move |el| {
                 // A page without `</head>` gets it at the start of the body.
                 if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    el.prepend(&head, ContentType::Html);
+                    el.prepend(&format!("{head}{banner}"), ContentType::Html);
+                } else {
+                    el.prepend(&banner, ContentType::Html);
+                }
+                let (footer, footer_done) = (footer.clone(), footer_done.clone());
+                if let Some(handlers) = el.end_tag_handlers() {
+                    let handler: EndTagHandler<'static> = Box::new(move |end: &mut EndTag<'_>| {
+                        if !footer_done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                            end.before(&footer, ContentType::Html);
+                        }
+                        Ok(())
+                    });
+                    handlers.push(handler);
                 }
                 Ok(())
             }));
@@ -303,11 +336,15 @@ impl GatedBody {
         }
         {
             let (head, done) = (head, head_done);
+            let (footer, footer_done) = (footer, footer_done);
             settings = settings.append_document_content_handler(end!(move |end| {
                 // A script left open at the end is judged before anything follows it.
                 end.append(as_str(RELEASE), ContentType::Html);
                 if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
                     end.append(&head, ContentType::Html);
+                }
+                if !footer_done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    end.append(&footer, ContentType::Html);
                 }
                 Ok(())
             }));
@@ -414,11 +451,16 @@ mod tests {
             tags: Vec::new(),
             origins: vec!["https://www.googletagmanager.com".to_owned()],
             account_ids: vec!["G-1".to_owned()],
+            consent: crate::content::Basis::OptOut,
         }
     }
 
     /// The page gated for a visitor who turned GA off, fed in `size`-byte chunks.
     async fn gated(html: &str, size: usize) -> String {
+        gated_with(html, size, "", "").await
+    }
+
+    async fn gated_with(html: &str, size: usize, banner: &str, footer: &str) -> String {
         let chunks: Vec<Result<Bytes, std::io::Error>> = html
             .as_bytes()
             .chunks(size)
@@ -429,14 +471,34 @@ mod tests {
             lang: Lang::En,
             policy: None,
         };
-        let gated = GatedBody::new(
-            body,
-            "<i>head</i>".to_owned(),
-            Recognizer::new([&ga()]),
-            embeds,
-        );
+        let inserts = Inserts {
+            head: "<i>head</i>".to_owned(),
+            banner: banner.to_owned(),
+            footer: footer.to_owned(),
+        };
+        let gated = GatedBody::new(body, inserts, Recognizer::new([&ga()]), embeds);
         let bytes = Body::new(gated).collect().await.expect("body").to_bytes();
         String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    /// The banner goes right after `<body …>`, the footer link right
+    /// before `</body>`, whatever the chunks; a page without them gets the
+    /// footer at its end.
+    #[tokio::test]
+    async fn the_banner_opens_the_body_and_the_footer_closes_it() {
+        let page =
+            "<html><head><title>x</title></head><body class=\"home\"><p>text</p></body></html>";
+        for size in [1, 5, 64] {
+            assert_eq!(
+                gated_with(page, size, "<b>ask</b>", "<u>foot</u>").await,
+                "<html><head><title>x</title><i>head</i></head><body class=\"home\"><b>ask</b><p>text</p><u>foot</u></body></html>",
+                "chunks of {size}"
+            );
+        }
+        assert_eq!(
+            gated_with("<p>fragment</p>", 3, "<b>ask</b>", "<u>foot</u>").await,
+            "<p>fragment</p><i>head</i><u>foot</u>"
+        );
     }
 
     #[tokio::test]

@@ -33,10 +33,10 @@ pub async fn page(visit: Visit, request: PageRequest) -> Result<super::views::Pa
                 can_enable: state != ServiceState::Blocked,
                 disabled_text: tr.with(
                     &[("service", name)],
-                    if state == ServiceState::Blocked {
-                        "consent-blocked"
-                    } else {
-                        "consent-disabled"
+                    match state {
+                        ServiceState::Blocked => "consent-blocked",
+                        ServiceState::Undecided => "consent-waiting",
+                        _ => "consent-disabled",
                     },
                 ),
                 enabled_text: tr.with(&[("service", name)], "choices-enabled"),
@@ -59,7 +59,17 @@ pub async fn page(visit: Visit, request: PageRequest) -> Result<super::views::Pa
     render(
         &ChoicesPage {
             chrome: Chrome::new(&context),
-            intro: tr.with(&[("site", &site.name)], "choices-intro"),
+            intro: if site.asks_consent() {
+                tr.with(
+                    &[
+                        ("site", site.name.as_str()),
+                        ("days", &site.consent_days.to_string()),
+                    ],
+                    "choices-intro-consent",
+                )
+            } else {
+                tr.with(&[("site", &site.name)], "choices-intro")
+            },
             services,
             consent_forms,
             confirmation,

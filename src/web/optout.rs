@@ -1,4 +1,5 @@
-//! `POST /optout/{service}`, `POST /optin/{service}` and
+//! `POST /optout/{service}`, `POST /optin/{service}`, `POST /consent`
+//! (the banner's "Accept all" and "Reject all") and
 //! `GET /.well-known/gpc.json`.
 //!
 //! The endpoints work without JavaScript (a form post, then `303 See Other`
@@ -7,9 +8,9 @@
 //! anywhere: a forged opt-out only protects the visitor. Opting in re-enables
 //! tracking, so it is only accepted from the site's own pages.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::{Extension, Json};
 
 use axum::http::header::{ACCEPT, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -19,8 +20,9 @@ use serde::Serialize;
 
 use super::error::AppError;
 use super::extract::PathParams;
-use crate::consent::return_to::{safe_return_to, with_confirmation};
-use crate::content::Site;
+use crate::consent::return_to::{safe_return_to, with_confirmation, with_param};
+use crate::consent::{ConsentLog, Record, standing_record};
+use crate::content::{Basis, Site};
 use crate::visit::Visit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,18 +83,20 @@ impl From<&Cookie<'_>> for CookieJson {
 pub async fn opt_out(
     visit: Visit,
     PathParams(service): PathParams<String>,
+    log: Option<Extension<ConsentLog>>,
     request: ChangeRequest,
 ) -> Result<Response, AppError> {
-    change(Action::OptOut, &visit, &service, &request)
+    change(Action::OptOut, &visit, &service, log, &request)
 }
 
 /// `POST /optin/{service}`: clears it again, for requests from the site itself.
 pub async fn opt_in(
     visit: Visit,
     PathParams(service): PathParams<String>,
+    log: Option<Extension<ConsentLog>>,
     request: ChangeRequest,
 ) -> Result<Response, AppError> {
-    change(Action::OptIn, &visit, &service, &request)
+    change(Action::OptIn, &visit, &service, log, &request)
 }
 
 /// What a change reads from its request beyond the [`Visit`]: the headers
@@ -124,6 +128,7 @@ fn change(
     action: Action,
     visit: &Visit,
     service: &str,
+    log: Option<Extension<ConsentLog>>,
     request: &ChangeRequest,
 ) -> Result<Response, AppError> {
     let ChangeRequest { headers, body } = request;
@@ -139,10 +144,25 @@ fn change(
     // `Secure` only when a trusted proxy says the visitor came over HTTPS:
     // the service speaks plain HTTP itself.
     let scope = visit.cookie_scope();
-    let cookies = match action {
+    let mut cookies = match action {
         Action::OptOut => vec![scope.opt_out(service)],
         Action::OptIn => scope.clear_all(service),
     };
+    // An opt-in service's yes or no is also the consent record's, which
+    // keeps the visitor's other decisions.
+    if service.consent == Basis::OptIn {
+        let mut decisions = standing_record(headers, site)
+            .map(|record| record.decisions)
+            .unwrap_or_default();
+        decisions.insert(service.id.clone(), action == Action::OptIn);
+        let record = Record::new(site, decisions);
+        let answer = match action {
+            Action::OptIn => "allow",
+            Action::OptOut => "refuse",
+        };
+        log.unwrap_or_default().0.decision(site, &record, answer);
+        cookies.push(scope.record(&record, site.consent_days));
+    }
     let mut response = if wants_json(headers) {
         Json(ConsentJson {
             service: service.id.as_str(),
@@ -162,12 +182,71 @@ fn change(
         }
         response
     };
-    for cookie in &cookies {
+    set_cookies(&mut response, &cookies);
+    tracing::info!(service = %service.id, action = ?action, "consent changed");
+    Ok(response)
+}
+
+fn set_cookies(response: &mut Response, cookies: &[Cookie<'_>]) {
+    for cookie in cookies {
         if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
             response.headers_mut().append(SET_COOKIE, value);
         }
     }
-    tracing::info!(service = %service.id, action = ?action, "consent changed");
+}
+
+/// `POST /consent` with `choice=accept` or `choice=reject`: the banner's
+/// answer for every service at once. It writes the consent record for the
+/// opt-in services and keeps the per-service cookies in step (rejecting
+/// sets `ga-disable-<ID>=true` for loaders that only know that cookie;
+/// accepting clears them). Accepting turns tracking on, so like opting in
+/// it is only taken from the site's own pages; rejecting from anywhere.
+/// `303` back to the page with `consent=accepted` or `consent=rejected`,
+/// which the page confirms only if the browser sends the record back.
+pub async fn decide(
+    visit: Visit,
+    log: Option<Extension<ConsentLog>>,
+    request: ChangeRequest,
+) -> Result<Response, AppError> {
+    let ChangeRequest { headers, body } = &request;
+    let site = &visit.site;
+    let accept = match form_value(body, "choice").as_deref() {
+        Some("accept") => true,
+        Some("reject") => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    if accept && !from_the_site_itself(headers) {
+        return Err(AppError::forbidden(&visit));
+    }
+    let scope = visit.cookie_scope();
+    let decisions = site
+        .services
+        .values()
+        .filter(|service| service.consent == Basis::OptIn)
+        .map(|service| (service.id.clone(), accept))
+        .collect();
+    let record = Record::new(site, decisions);
+    let answer = if accept { "accept-all" } else { "reject-all" };
+    log.unwrap_or_default().0.decision(site, &record, answer);
+    let mut cookies = vec![scope.record(&record, site.consent_days)];
+    for service in site.services.values() {
+        if accept {
+            cookies.extend(scope.clear_all(service));
+        } else {
+            cookies.push(scope.opt_out(service));
+        }
+    }
+    let return_to = form_value(body, "return_to")
+        .and_then(|raw| safe_return_to(&raw))
+        .filter(|target| visit.may_return_to(target))
+        .unwrap_or_else(|| fallback_page(&visit.base, site));
+    let decision = if accept { "accepted" } else { "rejected" };
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(&with_param(&return_to, "consent", decision)) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    set_cookies(&mut response, &cookies);
+    tracing::info!(decision, "consent changed");
     Ok(response)
 }
 

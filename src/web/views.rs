@@ -251,6 +251,8 @@ impl Confirmation {
             (true, _) => (false, "consent-unsaved-optout"),
             (false, ServiceState::Allowed) => (true, "consent-saved-optin"),
             (false, ServiceState::OptedOut) => (false, "consent-unsaved-optin"),
+            // An opt-in service whose record the browser did not keep.
+            (false, ServiceState::Undecided) => (false, "consent-unsaved-record"),
             // Enabled here, but Global Privacy Control keeps it off.
             (false, ServiceState::Blocked) => (true, "consent-blocked"),
         };

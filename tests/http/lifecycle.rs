@@ -19,6 +19,16 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
+        let base = args
+            .iter()
+            .position(|a| *a == "--base-path")
+            .map_or("", |i| args[i + 1]);
+        Server::start_ready_at(args, &format!("{base}/readyz"))
+    }
+
+    /// Started, and ready once `ready` answers 200 (on a fronted site,
+    /// `/_privacy/readyz`).
+    fn start_ready_at(args: &[&str], ready: &str) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -52,12 +62,7 @@ impl Server {
             address,
             log,
         };
-        let base = args
-            .iter()
-            .position(|a| *a == "--base-path")
-            .map_or("", |i| args[i + 1]);
-        let ready = format!("{base}/readyz");
-        server.wait_for(|s| s.get(&ready).starts_with("HTTP/1.1 200"), "ready");
+        server.wait_for(|s| s.get(ready).starts_with("HTTP/1.1 200"), "ready");
         server
     }
 
@@ -436,4 +441,61 @@ fn request_logs_keep_no_query_cookie_or_full_address() {
     ] {
         assert!(!log.contains(secret), "{secret} logged:\n{log}");
     }
+}
+
+/// `--consent-log`: one line per decision with the receipt id the
+/// visitor's cookie holds, and nothing that identifies the visitor. Off by
+/// default.
+#[test]
+fn consent_decisions_are_logged_with_their_receipt_only_when_asked() {
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/opt_in/content");
+    let content = content.to_str().expect("utf-8 path");
+    let reject = "POST /_privacy/consent HTTP/1.1\r\nHost: shop.example\r\n\
+         User-Agent: Secret-Browser/1.0\r\nX-Forwarded-For: 203.0.113.77\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\
+         Connection: close\r\n\r\nchoice=reject";
+    let server = Server::start_ready_at(
+        &[
+            "--log-format",
+            "json",
+            "--content",
+            content,
+            "--consent-log",
+        ],
+        "/_privacy/readyz",
+    );
+    let response = exchange(server.address, reject).expect("request");
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    let receipt = response
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: privacy-consent="))
+        .and_then(|value| value.split('~').nth(3))
+        .expect("the record's receipt")
+        .to_owned();
+    server.wait_for(|s| s.logged("\"consent\""), "the consent line");
+    let log = server.log_text();
+    let line = log
+        .lines()
+        .find(|line| line.contains("\"consent\""))
+        .expect("a consent line");
+    let entry: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+    let fields = &entry["fields"];
+    assert_eq!(fields["site"], "shop.example", "{line}");
+    assert_eq!(fields["policy_version"], "2026-11-01", "{line}");
+    assert_eq!(fields["answer"], "reject-all", "{line}");
+    assert_eq!(fields["refused"], "ga,hotjar", "{line}");
+    assert_eq!(fields["receipt"], receipt.as_str(), "{line}");
+    for secret in ["203.0.113", "127.0.0.1", "Secret-Browser"] {
+        assert!(!line.contains(secret), "{secret} in {line}");
+    }
+    drop(server);
+
+    let quiet = Server::start_ready_at(
+        &["--log-format", "json", "--content", content],
+        "/_privacy/readyz",
+    );
+    let response = exchange(quiet.address, reject).expect("request");
+    assert!(response.starts_with("HTTP/1.1 303"));
+    quiet.wait_for(|s| s.logged("/_privacy/consent"), "the request line");
+    assert!(!quiet.logged("\"consent\""), "{}", quiet.log_text());
 }

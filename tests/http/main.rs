@@ -24,6 +24,7 @@ mod language;
 mod lifecycle;
 mod limits;
 mod nginx;
+mod opt_in;
 mod pages;
 mod properties;
 mod proxy;
