@@ -11,14 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { ROOT, launchBrowser, startServer, startStub, visitor } from './harness.mjs';
+import { ROOT, VENDORS, launchBrowser, startServer, startStub, visitor, writeFrontedShop } from './harness.mjs';
 
-const VENDORS = {
-  carbon: ['https://cdn.carbonads.com', '//cdn.carbonads.com'],
-  ga: ['https://www.googletagmanager.com', 'https://www.google-analytics.com'],
-  plausible: ['https://plausible.io'],
-  hotjar: ['https://static.hotjar.com'],
-};
 // The YouTube player stays at its real address: the gate turns it into a
 // placeholder that contacts nobody, and a click's request is refused by the
 // guard (nothing leaves the machine); the test checks it was attempted.
@@ -30,53 +24,11 @@ const REFUSED = [/status of 404/, /Content Security Policy/, /CSP violation/];
 
 let stubs; let server; let browser; let dir;
 
-/** The fixture site and its content, every vendor host replaced by its stub. */
-function writeFrontedSite() {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'privacy-pages-front-'));
-  fs.cpSync(path.join(ROOT, 'tests/fixtures/front'), out, { recursive: true });
-  const walk = (folder) => fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (
-    entry.isDirectory() ? walk(path.join(folder, entry.name)) : [path.join(folder, entry.name)]));
-  for (const file of walk(path.join(out, 'site')).filter((f) => f.endsWith('.html'))) {
-    let html = fs.readFileSync(file, 'utf8');
-    for (const [name, hosts] of Object.entries(VENDORS)) {
-      for (const host of hosts) html = html.replaceAll(host, host.startsWith('//') ? stubs[name].origin.slice(5) : stubs[name].origin);
-    }
-    fs.writeFileSync(file, html);
-  }
-  // A loader that spells its host in pieces: neither the host nor an account
-  // id appears in the page, so only the Content-Security-Policy can stop it.
-  const [, port] = stubs.carbon.origin.match(/:(\d+)$/);
-  fs.writeFileSync(path.join(out, 'site/sneaky.html'), `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Sneaky</title></head>
-<body><h1>A page with a loader the gate does not know</h1>
-<script>
-  var s = document.createElement('script');
-  s.src = ['http://127.0.0.1', ':', '${port.split('').join("' + '")}', '/carbon.js?sneaky'].join('');
-  document.body.appendChild(s);
-</script>
-</body></html>
-`);
-  const toml = path.join(out, 'content/shop.example/site.toml');
-  let text = fs.readFileSync(toml, 'utf8')
-    .replace('hosts = ["shop.example", "www.shop.example"]', 'hosts = ["shop.example", "shop.localhost"]');
-  for (const [service, url] of [
-    ['carbon', `${stubs.carbon.origin}/carbon.js`],
-    ['ga', `${stubs.ga.origin}/gtag/js`],
-    ['plausible', `${stubs.plausible.origin}/js/script.js`],
-  ]) {
-    text = text.replace(`[services.${service}]\n`, `[services.${service}]\nscript_url = "${url}"\n`);
-  }
-  text = text.replace('https://static.hotjar.com/c/hotjar-3456789.js?sv=6', `${stubs.hotjar.origin}/c/hotjar-3456789.js?sv=6`)
-    .replace('csp = "enforce"\n', `csp = "enforce"\ncsp_sources = ["${stubs.plausible.origin}"]\n`);
-  fs.writeFileSync(toml, text);
-  return out;
-}
-
 before(async () => {
   stubs = {};
   for (const name of Object.keys(VENDORS)) stubs[name] = await startStub();
-  dir = writeFrontedSite();
-  server = await startServer(path.join(dir, 'content'));
+  dir = writeFrontedShop(stubs);
+  server = await startServer(path.join(dir, 'front/content'));
   browser = await launchBrowser();
 });
 

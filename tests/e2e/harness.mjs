@@ -89,6 +89,64 @@ active = true
   return dir;
 }
 
+/** Each vendor's hosts as the fixture pages spell them. */
+export const VENDORS = {
+  carbon: ['https://cdn.carbonads.com', '//cdn.carbonads.com'],
+  ga: ['https://www.googletagmanager.com', 'https://www.google-analytics.com'],
+  plausible: ['https://plausible.io'],
+  hotjar: ['https://static.hotjar.com'],
+};
+
+/**
+ * The fronted shop of tests/fixtures/front (its site and content), every
+ * vendor host in its pages replaced by that vendor's stub, in a new folder:
+ * `<dir>/front/`. With `fixture` (`opt_in`), that fixture's content is
+ * copied beside it (`<dir>/opt_in/content`, whose `root` points at the
+ * shop's site) and gets the stubs instead. Returns `<dir>`.
+ */
+export function writeFrontedShop(stubs, fixture = 'front') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'privacy-pages-front-'));
+  const out = path.join(dir, 'front');
+  fs.cpSync(path.join(ROOT, 'tests/fixtures/front'), out, { recursive: true });
+  if (fixture !== 'front') fs.cpSync(path.join(ROOT, 'tests/fixtures', fixture), path.join(dir, fixture), { recursive: true });
+  const walk = (folder) => fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (
+    entry.isDirectory() ? walk(path.join(folder, entry.name)) : [path.join(folder, entry.name)]));
+  for (const file of walk(path.join(out, 'site')).filter((f) => f.endsWith('.html'))) {
+    let html = fs.readFileSync(file, 'utf8');
+    for (const [name, hosts] of Object.entries(VENDORS)) {
+      for (const host of hosts) html = html.replaceAll(host, host.startsWith('//') ? stubs[name].origin.slice(5) : stubs[name].origin);
+    }
+    fs.writeFileSync(file, html);
+  }
+  // A loader that spells its host in pieces: neither the host nor an account
+  // id appears in the page, so only the Content-Security-Policy can stop it.
+  const [, port] = stubs.carbon.origin.match(/:(\d+)$/);
+  fs.writeFileSync(path.join(out, 'site/sneaky.html'), `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sneaky</title></head>
+<body><h1>A page with a loader the gate does not know</h1>
+<script>
+  var s = document.createElement('script');
+  s.src = ['http://127.0.0.1', ':', '${port.split('').join("' + '")}', '/carbon.js?sneaky'].join('');
+  document.body.appendChild(s);
+</script>
+</body></html>
+`);
+  const toml = path.join(dir, fixture, 'content/shop.example/site.toml');
+  let text = fs.readFileSync(toml, 'utf8')
+    .replace('hosts = ["shop.example", "www.shop.example"]', 'hosts = ["shop.example", "shop.localhost"]');
+  for (const [service, url] of [
+    ['carbon', `${stubs.carbon.origin}/carbon.js`],
+    ['ga', `${stubs.ga.origin}/gtag/js`],
+    ['plausible', `${stubs.plausible.origin}/js/script.js`],
+  ]) {
+    text = text.replace(`[services.${service}]\n`, `[services.${service}]\nscript_url = "${url}"\n`);
+  }
+  text = text.replace('https://static.hotjar.com/c/hotjar-3456789.js?sv=6', `${stubs.hotjar.origin}/c/hotjar-3456789.js?sv=6`)
+    .replace('csp = "enforce"\n', `csp = "enforce"\ncsp_sources = ["${stubs.plausible.origin}"]\n`);
+  fs.writeFileSync(toml, text);
+  return dir;
+}
+
 /** Starts a process and resolves with the address it prints, matched by `pattern`. */
 function startProcess(command, args, env, pattern) {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,7 +158,12 @@ function startProcess(command, args, env, pattern) {
       const match = output.match(pattern);
       if (match) {
         clearTimeout(timer);
-        resolve({ origin: `http://${match[1]}`, stop: () => child.kill('SIGTERM'), output: () => output });
+        resolve({
+          origin: `http://${match[1]}`,
+          stop: () => child.kill('SIGTERM'),
+          signal: (name) => child.kill(name),
+          output: () => output,
+        });
       }
     };
     child.stdout.on('data', onData);
