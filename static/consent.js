@@ -3,9 +3,11 @@
    and legacy calls such as gaOptout() / carbonOptout() reach the server, which
    sets the cookie (script-set cookies are capped at 7 days in Safari). What it
    shows is what document.cookie says the browser kept, never what was asked. */
-(()=>{const s=document.currentScript,b=s.dataset.base||"",m={};
-(s.dataset.services||"").split(" ").forEach(p=>{const i=p.indexOf(":");if(i>0)m[p.slice(0,i)]=p.slice(i+1)});
-const off=i=>{try{return document.cookie.split(/;\s*/).includes(m[i]+"=true")}catch(e){return false}};
+(()=>{const s=document.currentScript,b=s.dataset.base||"",m={},q={};
+(s.dataset.services||"").split(" ").forEach(p=>{const[i,c,n]=p.split(":");if(c){m[i]=c;q[i]=n}});
+/* An opt-in service (":in") is off unless the consent record allows it. */
+const off=i=>{try{const l=document.cookie.split(/;\s*/),r=(l.find(x=>x.startsWith("privacy-consent="))||"").split("~");
+return l.includes(m[i]+"=true")||!!q[i]&&!(r[4]||"").split(".").includes(i)}catch(e){return false}};
 const show=(i,o,f)=>document.querySelectorAll('.consent-control[data-consent-service="'+i+'"]').forEach(c=>{
 const a=c.querySelector(".consent-on"),d=c.querySelector(".consent-off");if(a)a.hidden=o;if(d)d.hidden=!o;
 if(f&&c.contains(f)){const t=(o?d:a)&&(o?d:a).querySelector("button");if(t)t.focus()}});

@@ -33,7 +33,7 @@ use lol_html::{RewriteStrSettings, element, end, end_tag};
 use tower::{Layer, Service};
 
 use crate::consent::Consent;
-use crate::content::{LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId, Site};
+use crate::content::{Basis, LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId, Site};
 use crate::proxy::RequestFacts;
 use crate::visit::Visit;
 
@@ -97,7 +97,11 @@ fn consent_script(site: &Site, base_path: &str) -> String {
     let services: Vec<String> = site
         .services
         .values()
-        .map(|service| format!("{}:{}", service.id, service.cookie))
+        .map(|service| match service.consent {
+            // consent.js then also reads the consent record for it.
+            Basis::OptIn => format!("{}:{}:in", service.id, service.cookie),
+            Basis::OptOut => format!("{}:{}", service.id, service.cookie),
+        })
         .collect();
     format!(
         "<script src=\"{base_path}{}\" data-base=\"{base_path}\" data-services=\"{}\" defer></script>",

@@ -10,7 +10,7 @@ use super::extract::PageRequest;
 use super::pages::{confirmation, consent_forms, render};
 use super::views::{ChoicesPage, Chrome, PageContext, ServiceChoice, Urls};
 use crate::consent::ServiceState;
-use crate::content::ServiceKind;
+use crate::content::{Basis, ServiceKind};
 use crate::i18n::Tr;
 use crate::visit::Visit;
 
@@ -41,13 +41,26 @@ pub async fn page(visit: Visit, request: PageRequest) -> Result<super::views::Pa
                 ),
                 enabled_text: tr.with(&[("service", name)], "choices-enabled"),
                 turn_off: tr.with(&[("service", name)], "choices-turn-off"),
+                turn_on: if state == ServiceState::Undecided {
+                    tr.with(&[("service", name)], "choices-turn-on")
+                } else {
+                    tr.get("consent-enable")
+                },
             }
         })
         .collect();
     let consent_forms = site
         .services
         .values()
-        .flat_map(|service| consent_forms(&service.id, &service.name, &request.return_to, tr))
+        .flat_map(|service| {
+            consent_forms(
+                &service.id,
+                &service.name,
+                service.consent == Basis::OptIn,
+                &request.return_to,
+                tr,
+            )
+        })
         .collect();
     let confirmation = confirmation(&visit, &request, tr);
     let urls = Urls::new(&visit);

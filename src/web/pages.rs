@@ -21,7 +21,7 @@ use super::views::{
     VersionEntry, VersionsPage,
 };
 use crate::consent::{Consent, ServiceState};
-use crate::content::{Document, OptOutControl, Policy, Segment, ServiceId, Site, Version};
+use crate::content::{Basis, Document, OptOutControl, Policy, Segment, ServiceId, Site, Version};
 use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::visit::Visit;
@@ -249,12 +249,20 @@ fn control_view<'a>(
 pub(super) fn consent_forms<'a>(
     service: &'a ServiceId,
     name: &str,
+    opt_in: bool,
     return_to: &'a str,
     tr: Tr,
 ) -> [ConsentForm<'a>; 2] {
+    // Turning on an opt-in service fails when the consent record is not
+    // kept; an opt-out one, when the opt-out cookie stays.
+    let unsaved_on = if opt_in {
+        "consent-unsaved-record"
+    } else {
+        "consent-unsaved-optin"
+    };
     [
         ("optout", "consent-saved-optout", "consent-unsaved-optout"),
-        ("optin", "consent-saved-optin", "consent-unsaved-optin"),
+        ("optin", "consent-saved-optin", unsaved_on),
     ]
     .map(|(action, saved, unsaved)| ConsentForm {
         service,
@@ -294,7 +302,17 @@ fn policy_page(
     let consent_forms = services
         .into_iter()
         .flat_map(|service| {
-            consent_forms(service, service_name(site, service), &request.return_to, tr)
+            let opt_in = site
+                .services
+                .get(service)
+                .is_some_and(|s| s.consent == Basis::OptIn);
+            consent_forms(
+                service,
+                service_name(site, service),
+                opt_in,
+                &request.return_to,
+                tr,
+            )
         })
         .collect();
     let confirmation = confirmation(visit, request, tr);

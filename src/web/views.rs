@@ -304,6 +304,8 @@ pub(crate) struct ServiceChoice<'a> {
     pub(crate) enabled_text: String,
     pub(crate) disabled_text: String,
     pub(crate) turn_off: String,
+    /// "Turn on …" for a service that waits for a first yes, else "Enable again".
+    pub(crate) turn_on: String,
 }
 
 #[derive(Template)]

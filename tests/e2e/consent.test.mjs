@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { ROOT, VENDORS, launchBrowser, startServer, startStub, visitor, writeFrontedShop } from './harness.mjs';
+import {
+  ROOT, VENDORS, launchBrowser, launchCookielessVisitor, startServer, startStub, visitor, writeFrontedShop,
+} from './harness.mjs';
 
 const PAGES = ['/', '/blog/', '/blog/2024/hello', '/about/', '/privacy'];
 // What Chromium says when the site's policy refuses a service the visitor has not allowed.
@@ -107,6 +109,30 @@ describe('opt-in consent', () => {
     assert.equal(stubs.ga.count('/collect'), 1, 'the pixel once agreed');
     v.check();
     await v.close();
+  });
+
+  it('turns one opt-in service on from the privacy choices, and confirms it only if the browser kept it', async () => {
+    const v = await visitor(browser);
+    await v.page.goto(`${origin()}/_privacy/choices`);
+    await v.page.locator('#service-ga').getByRole('button', { name: 'Turn on Google Analytics' }).click();
+    await v.page.locator('#consent-result.notice-saved').waitFor();
+    assert.ok(await v.page.locator('#service-ga').getByText('Google Analytics is on.').isVisible());
+    const { counts: seen, asked } = await browse(v);
+    assert.ok(seen.ga >= 1, `GA once allowed: ${JSON.stringify(seen)}`);
+    assert.equal(seen.hotjar, 0, `Hotjar still waits: ${JSON.stringify(seen)}`);
+    assert.deepEqual(asked, PAGES, 'and so the banner still asks');
+    v.check(REFUSED);
+    await v.close();
+
+    // A browser that keeps no cookies: the record is not kept, and the page says so.
+    const blocked = await launchCookielessVisitor();
+    await blocked.page.goto(`${origin()}/_privacy/choices`);
+    await blocked.page.locator('#service-ga').getByRole('button', { name: 'Turn on Google Analytics' }).click();
+    await blocked.page.locator('#consent-result.notice-unsaved').waitFor();
+    assert.match(await blocked.page.locator('#consent-result').innerText(), /^Not saved: this browser did not keep your choice, so Google Analytics stays off\./);
+    assert.ok(await blocked.page.locator('#service-ga').getByText('Google Analytics is off until you agree to it.').isVisible());
+    blocked.check(REFUSED);
+    await blocked.close();
   });
 
   it('asks a browser that sends Global Privacy Control nothing, and sends it nothing', async () => {

@@ -325,6 +325,7 @@ async fn the_choices_page_says_what_waits_for_consent() {
         "kept in this browser for 182 days",
         "Google Analytics is off until you agree to it.",
         "Carbon Ads is on.",
+        "<button type=\"submit\" form=\"optin-ga\">Turn on Google Analytics</button>",
     ] {
         assert!(
             page.body.contains(expected),
@@ -354,4 +355,22 @@ async fn a_site_without_opt_in_services_has_no_banner() {
     assert_eq!(reply.status, StatusCode::OK);
     assert!(!reply.body.contains("privacy-pages-banner"));
     assert!(!reply.body.contains("privacy-pages-footer"));
+}
+
+/// consent.js learns which services wait for a yes (`:in`), so that it
+/// confirms turning one on only when the consent record was kept; and the
+/// form says so when it was not.
+#[tokio::test]
+async fn consent_js_knows_the_opt_in_services() {
+    let page = get("/_privacy/choices", &[]).await;
+    assert!(
+        page.body.contains("data-services=\"carbon:carbon-disable ga:ga-disable-G-SHOP123:in hotjar:hotjar-disable:in plausible:plausible-disable\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<form id=\"optin-ga\" method=\"post\" action=\"/_privacy/optin/ga\" data-consent-service=\"ga\" data-consent-action=\"optin\" data-saved=\"Saved: Google Analytics is enabled again for this browser.\" data-unsaved=\"Not saved: this browser did not keep your choice, so Google Analytics stays off."),
+        "{}",
+        page.body
+    );
 }

@@ -70,6 +70,7 @@ choices-gpc = Ihr Browser sendet das Signal Global Privacy Control, daher sind a
 choices-none = Diese Website nutzt keine Dienste Dritter.
 choices-enabled = { $service } ist eingeschaltet.
 choices-turn-off = { $service } abschalten
+choices-turn-on = { $service } einschalten
 purpose-google-analytics = Webanalyse von Google: zählt Besuche und wie Seiten genutzt werden, mit Cookies.
 purpose-carbon = Werbung von Carbon Ads: zeigt eine Anzeige, passend zum Thema der Seite.
 purpose-plausible = Webanalyse von Plausible: zählt Besuche ohne Cookies.

@@ -70,6 +70,7 @@ choices-gpc = Your browser sends the Global Privacy Control signal, so every ser
 choices-none = This site uses no third-party services.
 choices-enabled = { $service } is on.
 choices-turn-off = Turn off { $service }
+choices-turn-on = Turn on { $service }
 purpose-google-analytics = Web analytics by Google: counts visits and how pages are used, with cookies.
 purpose-carbon = Advertising by Carbon Ads: shows one ad, chosen by the page’s topic.
 purpose-plausible = Web analytics by Plausible: counts visits without cookies.
