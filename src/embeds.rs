@@ -22,6 +22,16 @@ pub struct Embed {
 }
 
 impl Embed {
+    /// `youtube` or `vimeo`: the `kind` (and the id) of the service a site
+    /// declares to let a visitor allow these players for good.
+    pub fn kind(&self) -> &'static str {
+        if self.provider == "Vimeo" {
+            "vimeo"
+        } else {
+            "youtube"
+        }
+    }
+
     /// The embed an `<iframe src>` loads, if it is a YouTube or Vimeo player.
     pub fn recognise(src: &str) -> Option<Embed> {
         let url = page_url(src)?;
@@ -136,6 +146,12 @@ impl Embed {
         escape(&mut html, &tr.with(&[("provider", site)], "embed-play"));
         html.push_str("\" data-embed-title=\"");
         escape(&mut html, title.unwrap_or(site));
+        // Offered by consent.js where the site declares the player as a
+        // service (`[services.youtube] kind = "youtube"`).
+        html.push_str("\" data-embed-kind=\"");
+        html.push_str(self.kind());
+        html.push_str("\" data-embed-always=\"");
+        escape(&mut html, &tr.with(&[("site", site)], "embed-always"));
         html.push_str(&format!(
             "\" data-embed-width=\"{width}\" data-embed-height=\"{height}\" lang=\"{lang}\"{box_style}><p{p_style}>"
         ));

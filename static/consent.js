@@ -1,8 +1,5 @@
-/* privacy-pages consent.js: progressive enhancement for the opt-out controls.
-   Without it the controls are plain form posts. With it they update in place,
-   and legacy calls such as gaOptout() / carbonOptout() reach the server, which
-   sets the cookie (script-set cookies are capped at 7 days in Safari). What it
-   shows is what document.cookie says the browser kept, never what was asked. */
+/* privacy-pages consent.js: opt-out controls that update in place and show only
+   what document.cookie says the browser kept; legacy gaOptout() etc.; two-click players. */
 (()=>{const s=document.currentScript,b=s.dataset.base||"",m={},q={};
 (s.dataset.services||"").split(" ").forEach(p=>{const[i,c,n]=p.split(":");if(c){m[i]=c;q[i]=n}});
 /* An opt-in service (":in") is off unless the consent record allows it. */
@@ -21,9 +18,12 @@ body:"return_to="+encodeURIComponent(location.pathname+location.search)})
 for(const i in m){if(off(i))window[m[i]]=true;window[i+"Optout"]=()=>send("optout",i)}
 document.addEventListener("submit",e=>{const f=e.target;if(!f.matches("form[data-consent-action]"))return;
 e.preventDefault();send(f.dataset.consentAction,f.dataset.consentService,e.submitter)});
-/* Two-click embeds: the player loads only when its button is clicked. */
-document.querySelectorAll(".privacy-pages-embed[data-embed-player]").forEach(d=>{const b=document.createElement("button");
-b.type="button";b.textContent=d.dataset.embedPlay;b.style.alignSelf="flex-start";b.addEventListener("click",()=>{
-const f=document.createElement("iframe");f.src=d.dataset.embedPlayer;f.title=d.dataset.embedTitle;f.width=d.dataset.embedWidth;
-f.height=d.dataset.embedHeight;f.allow="autoplay; encrypted-media; picture-in-picture; fullscreen";f.allowFullscreen=true;
-f.style.cssText="border:0;max-width:100%";d.replaceWith(f);f.focus()});d.append(b)})})();
+/* Two-click embeds: a player loads on its button, or at once once its service is allowed. */
+const play=(d,f)=>{if(!d.isConnected)return;const p=document.createElement("iframe");p.src=d.dataset.embedPlayer;p.title=d.dataset.embedTitle;
+p.width=d.dataset.embedWidth;p.height=d.dataset.embedHeight;p.allow="autoplay; encrypted-media; picture-in-picture; fullscreen";
+p.allowFullscreen=true;p.style.cssText="border:0;max-width:100%";d.replaceWith(p);if(f)p.focus()};
+const all=k=>document.querySelectorAll('.privacy-pages-embed[data-embed-player][data-embed-kind="'+k+'"]');
+document.querySelectorAll(".privacy-pages-embed[data-embed-player]").forEach(d=>{const k=d.dataset.embedKind;
+if(m[k]&&!off(k))return play(d);const add=(t,h)=>{const b=document.createElement("button");b.type="button";b.textContent=t;
+b.style.alignSelf="flex-start";b.addEventListener("click",h);d.append(b)};add(d.dataset.embedPlay,()=>play(d,1));
+if(m[k])add(d.dataset.embedAlways,()=>send("optin",k).then(()=>{if(!off(k))all(k).forEach(x=>play(x,x==d))}))})})();

@@ -231,7 +231,10 @@ impl Site {
     /// here: privacy-pages puts it in (`active`), or the operator's own
     /// pages do (a fronted site).
     pub fn asks_for(&self, service: &Service) -> bool {
-        service.consent == Basis::OptIn && (service.active || self.front.is_some())
+        // A player asks for itself, on its placeholder.
+        service.consent == Basis::OptIn
+            && !service.kind.is_player()
+            && (service.active || self.front.is_some())
     }
 
     /// The version a consent decision given today is given under: the

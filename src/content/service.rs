@@ -99,14 +99,21 @@ pub enum ServiceKind {
     /// One script from `script_url`.
     #[default]
     Script,
+    /// YouTube's players, two-click on every page until the visitor allows
+    /// them for good: no script, only the players' origins.
+    YouTube,
+    /// Vimeo's players, likewise.
+    Vimeo,
 }
 
 impl ServiceKind {
-    pub const ALL: [ServiceKind; 4] = [
+    pub const ALL: [ServiceKind; 6] = [
         ServiceKind::GoogleAnalytics,
         ServiceKind::Carbon,
         ServiceKind::Plausible,
         ServiceKind::Script,
+        ServiceKind::YouTube,
+        ServiceKind::Vimeo,
     ];
 
     /// The name `site.toml` gives it (`kind = "google-analytics"`).
@@ -116,7 +123,14 @@ impl ServiceKind {
             ServiceKind::Carbon => "carbon",
             ServiceKind::Plausible => "plausible",
             ServiceKind::Script => "script",
+            ServiceKind::YouTube => "youtube",
+            ServiceKind::Vimeo => "vimeo",
         }
+    }
+
+    /// A video player (`youtube`, `vimeo`) rather than a script.
+    pub fn is_player(self) -> bool {
+        matches!(self, ServiceKind::YouTube | ServiceKind::Vimeo)
     }
 }
 

@@ -76,9 +76,8 @@ struct RawService {
     /// Content-Security-Policy of visitors who allow it.
     #[serde(default)]
     csp_origins: Vec<String>,
-    /// `opt-out` (the default) or `opt-in`.
-    #[serde(default)]
-    consent: Basis,
+    /// `opt-out` (the default) or `opt-in`; players are always opt-in.
+    consent: Option<Basis>,
 }
 
 /// A validated `site.toml`.
@@ -221,6 +220,7 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         ServiceKind::Carbon => &["serve", "placement"],
         ServiceKind::Plausible => &["domain"],
         ServiceKind::Script => &["position"],
+        ServiceKind::YouTube | ServiceKind::Vimeo => &[],
     };
     for (field, present) in [
         ("measurement_id", raw.measurement_id.is_some()),
@@ -232,6 +232,9 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         if present && !allowed.contains(&field) {
             return Err(format!("`{field}` does not apply to kind `{kind}`"));
         }
+    }
+    if kind.is_player() {
+        return player_service(id, raw);
     }
     let required = |field: &str, value: Option<String>| {
         value
@@ -321,7 +324,8 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
             ));
             url
         }
-        ServiceKind::Script => {
+        // Players: `player_service`, above. A script from `script_url`:
+        ServiceKind::Script | ServiceKind::YouTube | ServiceKind::Vimeo => {
             let Some(text) = raw.script_url.clone() else {
                 return Err("kind `script` needs `script_url`".to_owned());
             };
@@ -355,10 +359,53 @@ fn build_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
         kind,
         active: raw.active,
         cookie,
-        consent: raw.consent,
+        consent: raw.consent.unwrap_or_default(),
         tags,
         origins,
         account_ids,
+    })
+}
+
+/// A video player as a service: nothing to inject, the origins its frames
+/// come from, and a yes that makes its players load at once. Named after
+/// its kind (`[services.youtube]`), which is how players find it.
+fn player_service(id: &ServiceId, raw: RawService) -> Result<Service, String> {
+    let kind = raw.kind;
+    if id.as_str() != kind.name() {
+        return Err(format!(
+            "a `{kind}` service must be named `[services.{kind}]`: the players on the pages find it by that name"
+        ));
+    }
+    if raw.script_url.is_some() || !raw.csp_origins.is_empty() {
+        return Err(format!(
+            "kind `{kind}` loads no script: `script_url` and `csp_origins` do not apply"
+        ));
+    }
+    if raw.consent == Some(Basis::OptOut) {
+        return Err(format!(
+            "kind `{kind}` is two-click until the visitor allows it: `consent` can only be `opt-in`"
+        ));
+    }
+    if raw.name.trim().is_empty() {
+        return Err("`name` is empty".to_owned());
+    }
+    let origins: &[&str] = match kind {
+        ServiceKind::Vimeo => &["https://player.vimeo.com"],
+        _ => &[
+            "https://www.youtube-nocookie.com",
+            "https://www.youtube.com",
+        ],
+    };
+    Ok(Service {
+        id: id.clone(),
+        name: raw.name.trim().to_owned(),
+        kind,
+        active: false,
+        cookie: format!("{id}-disable"),
+        consent: Basis::OptIn,
+        tags: Vec::new(),
+        origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+        account_ids: Vec::new(),
     })
 }
 
@@ -552,7 +599,26 @@ mod tests {
             (
                 format!("{BASE}[services.ga]\nname = \"x\"\nkind = \"adsense\"\n"),
                 6,
-                "unknown kind `adsense` (known: google-analytics, carbon, plausible, script)",
+                "unknown kind `adsense` (known: google-analytics, carbon, plausible, script, youtube, vimeo)",
+            ),
+            (
+                format!("{BASE}[services.videos]\nname = \"YouTube\"\nkind = \"youtube\"\n"),
+                4,
+                "a `youtube` service must be named `[services.youtube]`",
+            ),
+            (
+                format!(
+                    "{BASE}[services.youtube]\nname = \"YouTube\"\nkind = \"youtube\"\nconsent = \"opt-out\"\n"
+                ),
+                4,
+                "two-click until the visitor allows it: `consent` can only be `opt-in`",
+            ),
+            (
+                format!(
+                    "{BASE}[services.vimeo]\nname = \"Vimeo\"\nkind = \"vimeo\"\nscript_url = \"https://x.org/a.js\"\n"
+                ),
+                4,
+                "kind `vimeo` loads no script",
             ),
             (
                 format!("{BASE}[services.ga]\nname = \"x\"\nkind = \"google-analytics\"\n"),

@@ -73,7 +73,8 @@ pub async fn gate_site(request: Request, next: Next) -> Response {
             .site
             .services
             .values()
-            .filter(|service| !visit.consent.allows(&service.id)),
+            // Players are the placeholders' business, below.
+            .filter(|service| !service.kind.is_player() && !visit.consent.allows(&service.id)),
     );
     let inserts = Inserts {
         head: consent_script(&visit.site, &visit.base),
@@ -83,6 +84,13 @@ pub async fn gate_site(request: Request, next: Next) -> Response {
     let embeds = Embeds {
         lang: visit.site.default_lang,
         policy: policy_link(&visit),
+        allowed: visit
+            .site
+            .services
+            .values()
+            .filter(|service| service.kind.is_player() && visit.consent.allows(&service.id))
+            .map(|service| service.kind.name())
+            .collect(),
     };
     response.map(|body| Body::new(GatedBody::new(body, inserts, recognizer, embeds)))
 }
@@ -102,6 +110,8 @@ struct Embeds {
     lang: Lang,
     /// The site's policy, at the section about videos if one names them.
     policy: Option<String>,
+    /// Players the visitor allowed for good (`youtube`): left as they are.
+    allowed: Vec<&'static str>,
 }
 
 /// The policy a placeholder links: the first of the site's policies with
@@ -270,13 +280,14 @@ impl GatedBody {
                 }
                 Ok(())
             }));
-            let policy = embeds.policy;
+            let (policy, allowed) = (embeds.policy, embeds.allowed);
             settings =
                 settings.append_element_content_handler(element!("iframe[src]", move |el| {
                     let Some(embed) = el
                         .get_attribute("src")
                         .as_deref()
                         .and_then(Embed::recognise)
+                        .filter(|embed| !allowed.contains(&embed.kind()))
                     else {
                         return Ok(());
                     };
@@ -470,6 +481,7 @@ mod tests {
         let embeds = Embeds {
             lang: Lang::En,
             policy: None,
+            allowed: Vec::new(),
         };
         let inserts = Inserts {
             head: "<i>head</i>".to_owned(),

@@ -100,5 +100,7 @@ fn purpose_key(kind: ServiceKind) -> &'static str {
         ServiceKind::Carbon => "purpose-carbon",
         ServiceKind::Plausible => "purpose-plausible",
         ServiceKind::Script => "purpose-script",
+        ServiceKind::YouTube => "purpose-youtube",
+        ServiceKind::Vimeo => "purpose-vimeo",
     }
 }

@@ -219,17 +219,18 @@ pub async fn decide(
         return Err(AppError::forbidden(&visit));
     }
     let scope = visit.cookie_scope();
-    let decisions = site
-        .services
-        .values()
-        .filter(|service| service.consent == Basis::OptIn)
-        .map(|service| (service.id.clone(), accept))
-        .collect();
+    // What the banner named, no more: a player is allowed on its own placeholder.
+    let mut decisions = standing_record(headers, site)
+        .map(|record| record.decisions)
+        .unwrap_or_default();
+    for service in site.services.values().filter(|s| site.asks_for(s)) {
+        decisions.insert(service.id.clone(), accept);
+    }
     let record = Record::new(site, decisions);
     let answer = if accept { "accept-all" } else { "reject-all" };
     log.unwrap_or_default().0.decision(site, &record, answer);
     let mut cookies = vec![scope.record(&record, site.consent_days)];
-    for service in site.services.values() {
+    for service in site.services.values().filter(|s| !s.kind.is_player()) {
         if accept {
             cookies.extend(scope.clear_all(service));
         } else {

@@ -135,6 +135,32 @@ describe('opt-in consent', () => {
     await blocked.close();
   });
 
+  it('plays YouTube at once, on every visit, once allowed on a placeholder or in the privacy choices', async () => {
+    const PLAYER = [/^https:\/\/www\.youtube-nocookie\.com\/embed\//];
+    const v = await visitor(browser);
+    await v.page.goto(`${origin()}/blog/2024/hello`);
+    assert.equal(await v.page.locator('iframe').count(), 0, 'two-click until allowed');
+    await v.page.getByRole('button', { name: 'Always allow YouTube' }).click();
+    await v.page.locator('iframe[src^="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"]').waitFor({ state: 'attached' });
+    assert.ok((await v.cookies()).some((c) => /^privacy-consent=1~.*~youtube~$/.test(c)), JSON.stringify(await v.cookies()));
+    await v.page.reload();
+    await v.page.waitForLoadState('load');
+    assert.equal(await v.page.locator('.privacy-pages-embed').count(), 0);
+    assert.equal(await v.page.locator('iframe[title="YouTube video player"]').count(), 1, "the operator's own player, as written");
+    assert.ok(await v.page.getByRole('button', { name: 'Accept all' }).isVisible(), 'the banner still asks about the rest');
+    v.check([/ERR_FAILED|net::/, ...REFUSED], { aborted: PLAYER });
+    await v.close();
+
+    const plain = await visitor(browser, { javaScriptEnabled: false });
+    await plain.page.goto(`${origin()}/_privacy/choices`);
+    await plain.page.getByRole('button', { name: 'Turn on YouTube' }).click();
+    await plain.page.waitForURL(/optin=youtube$/);
+    await plain.page.goto(`${origin()}/blog/2024/hello`);
+    assert.equal(await plain.page.locator('iframe[title="YouTube video player"]').count(), 1);
+    plain.check([/ERR_FAILED|net::/], { aborted: PLAYER });
+    await plain.close();
+  });
+
   it('asks a browser that sends Global Privacy Control nothing, and sends it nothing', async () => {
     const v = await visitor(browser, { extraHTTPHeaders: { 'Sec-GPC': '1' } });
     const { counts: seen, asked } = await browse(v);

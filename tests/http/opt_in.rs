@@ -364,7 +364,7 @@ async fn a_site_without_opt_in_services_has_no_banner() {
 async fn consent_js_knows_the_opt_in_services() {
     let page = get("/_privacy/choices", &[]).await;
     assert!(
-        page.body.contains("data-services=\"carbon:carbon-disable ga:ga-disable-G-SHOP123:in hotjar:hotjar-disable:in plausible:plausible-disable\""),
+        page.body.contains("data-services=\"carbon:carbon-disable ga:ga-disable-G-SHOP123:in hotjar:hotjar-disable:in plausible:plausible-disable youtube:youtube-disable:in\""),
         "{}",
         page.body
     );
@@ -372,5 +372,68 @@ async fn consent_js_knows_the_opt_in_services() {
         page.body.contains("<form id=\"optin-ga\" method=\"post\" action=\"/_privacy/optin/ga\" data-consent-service=\"ga\" data-consent-action=\"optin\" data-saved=\"Saved: Google Analytics is enabled again for this browser.\" data-unsaved=\"Not saved: this browser did not keep your choice, so Google Analytics stays off."),
         "{}",
         page.body
+    );
+}
+
+/// A site that declares YouTube as a service (`kind = "youtube"`) lets a
+/// visitor allow its players for good, through the same endpoints as any
+/// other service: the gate then leaves the operator's player as it is.
+/// The banner does not ask for it; the placeholder does.
+#[tokio::test]
+async fn youtube_is_allowed_for_good_on_its_placeholder_or_the_choices() {
+    let page = get("/blog/2024/hello", &[]).await;
+    assert!(
+        page.body
+            .contains("data-embed-kind=\"youtube\" data-embed-always=\"Always allow YouTube\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<iframe"));
+    assert!(
+        page.body
+            .contains("would like to use Google Analytics, Hotjar."),
+        "not YouTube"
+    );
+    let choices = get("/_privacy/choices", &[]).await;
+    assert!(
+        choices
+            .body
+            .contains("<button type=\"submit\" form=\"optin-youtube\">Turn on YouTube</button>")
+    );
+
+    let answer = post(
+        "/_privacy/optin/youtube",
+        "return_to=%2Fblog%2F2024%2Fhello",
+        &[SAME_ORIGIN],
+    )
+    .await;
+    let record = set_cookie(&answer, "privacy-consent");
+    assert!(record.contains("~youtube~;"), "{record}");
+    let cookies = cookie_header(&answer);
+    let page = get("/blog/2024/hello", &[("cookie", &cookies)]).await;
+    assert!(
+        page.body.contains("<iframe width=\"560\" height=\"315\" src=\"https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ\""),
+        "the operator's own player: {}",
+        page.body
+    );
+    assert!(!page.body.contains("privacy-pages-embed"));
+    let policy = page.header("content-security-policy").unwrap_or_default();
+    assert!(
+        policy.contains("https://www.youtube.com"),
+        "the allowed service's origins: {policy}"
+    );
+
+    // "Accept all" answers what the banner named, and keeps the yes to YouTube.
+    let accepted = post(
+        "/_privacy/consent",
+        "choice=accept",
+        &[SAME_ORIGIN, ("cookie", &cookies)],
+    )
+    .await;
+    assert!(set_cookie(&accepted, "privacy-consent").contains("~ga.hotjar.youtube~;"));
+    let rejected = post("/_privacy/consent", "choice=reject", &[]).await;
+    assert!(
+        set_cookie(&rejected, "privacy-consent").contains("~~ga.hotjar;"),
+        "no word on YouTube"
     );
 }
