@@ -437,3 +437,54 @@ async fn youtube_is_allowed_for_good_on_its_placeholder_or_the_choices() {
         "no word on YouTube"
     );
 }
+
+/// On a site privacy-pages does not front, an `active` opt-in service is
+/// one the gate would inject: not before the visitor's yes, and the policy
+/// page asks for it.
+#[tokio::test]
+async fn an_unfronted_site_injects_an_opt_in_service_only_after_a_yes() {
+    let library = content::load_from_memory(
+        Path::new("/content"),
+        &[
+            (
+                "example.org/site.toml",
+                "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n\
+                 [services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\n\
+                 measurement_id = \"G-EXAMPLE1\"\nactive = true\nconsent = \"opt-in\"\n",
+            ),
+            (
+                "example.org/privacy.en.md",
+                "---\ntitle: Privacy\nlastupdate: 2026-11-01\n---\n\nWe use Google Analytics with your consent.\n",
+            ),
+        ],
+    )
+    .expect("loads");
+    let state = AppState::new(library);
+    let request = |cookie: Option<&str>| {
+        let mut request = Request::get("/privacy").header("host", "example.org");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.body(Body::empty()).expect("request")
+    };
+    let first = send_to(app(state.clone()), request(None)).await;
+    assert!(!first.body.contains(GA), "{}", first.body);
+    assert!(
+        first
+            .body
+            .contains("<form method=\"post\" action=\"/consent\">")
+    );
+    assert!(
+        first
+            .body
+            .contains("Example would like to use Google Analytics.")
+    );
+    let agreed = record("20261101", 1, "ga", "");
+    let after = send_to(app(state), request(Some(&agreed))).await;
+    assert!(
+        after
+            .body
+            .contains("https://www.googletagmanager.com/gtag/js?id=G-EXAMPLE1")
+    );
+    assert!(!after.body.contains("name=\"choice\""));
+}
