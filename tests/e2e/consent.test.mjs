@@ -9,34 +9,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import {
-  ROOT, VENDORS, launchBrowser, launchCookielessVisitor, startServer, startStub, visitor, writeFrontedShop,
-} from './harness.mjs';
+import { ROOT, launchCookielessVisitor, startFrontedShop, visitor } from './harness.mjs';
 
 const PAGES = ['/', '/blog/', '/blog/2024/hello', '/about/', '/privacy'];
 // What Chromium says when the site's policy refuses a service the visitor has not allowed.
 const REFUSED = [/status of 404/, /Content Security Policy/, /CSP violation/];
 
-let stubs; let server; let browser; let dir;
+let shop; let stubs; let server; let browser;
 
 before(async () => {
-  stubs = {};
-  for (const name of Object.keys(VENDORS)) stubs[name] = await startStub();
-  dir = writeFrontedShop(stubs, 'opt_in');
-  server = await startServer(path.join(dir, 'opt_in/content'));
-  browser = await launchBrowser();
+  shop = await startFrontedShop('opt_in');
+  ({ stubs, server, browser } = shop);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.stop();
-  for (const stub of Object.values(stubs ?? {})) await stub.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(async () => { await shop?.stop(); });
 
-const origin = () => server.origin.replace('127.0.0.1', 'shop.localhost');
-const counts = () => Object.fromEntries(Object.entries(stubs).map(([name, stub]) => [name, stub.hits.length]));
-const resetStubs = () => Object.values(stubs).forEach((stub) => stub.reset());
+const origin = () => shop.origin();
+const counts = () => shop.counts();
+const resetStubs = () => shop.resetStubs();
 const banner = (v) => v.page.locator('#privacy-pages-banner');
 
 /** Every page, in one visitor's browser: what each vendor got, and on which pages the banner asked. */
@@ -221,7 +211,7 @@ describe('opt-in consent', () => {
     assert.equal((await browse(v)).asked.length, 0);
 
     // The operator publishes a new version that changes what visitors agreed to.
-    const site = path.join(dir, 'opt_in/content/shop.example');
+    const site = path.join(shop.dir, 'opt_in/content/shop.example');
     for (const lang of ['en', 'de']) {
       fs.renameSync(path.join(site, `privacy.${lang}.md`), path.join(site, `privacy/2026-11-01.${lang}.md`));
     }

@@ -7,11 +7,10 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { ROOT, VENDORS, launchBrowser, startServer, startStub, visitor, writeFrontedShop } from './harness.mjs';
+import { ROOT, startFrontedShop, visitor } from './harness.mjs';
 
 // The YouTube player stays at its real address: the gate turns it into a
 // placeholder that contacts nobody, and a click's request is refused by the
@@ -22,26 +21,18 @@ const PAGES = ['/', '/blog/', '/blog/2024/hello', '/about/', '/no-such-page', '/
 // What Chromium says when the site's policy refuses a turned-off service.
 const REFUSED = [/status of 404/, /Content Security Policy/, /CSP violation/];
 
-let stubs; let server; let browser; let dir;
+let shop; let stubs; let server; let browser;
 
 before(async () => {
-  stubs = {};
-  for (const name of Object.keys(VENDORS)) stubs[name] = await startStub();
-  dir = writeFrontedShop(stubs);
-  server = await startServer(path.join(dir, 'front/content'));
-  browser = await launchBrowser();
+  shop = await startFrontedShop();
+  ({ stubs, server, browser } = shop);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.stop();
-  for (const stub of Object.values(stubs ?? {})) await stub.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(async () => { await shop?.stop(); });
 
-const origin = () => server.origin.replace('127.0.0.1', 'shop.localhost');
-const counts = () => Object.fromEntries(Object.entries(stubs).map(([name, stub]) => [name, stub.hits.length]));
-const resetStubs = () => Object.values(stubs).forEach((stub) => stub.reset());
+const origin = () => shop.origin();
+const counts = () => shop.counts();
+const resetStubs = () => shop.resetStubs();
 
 /** Every page of the site, in one visitor's browser; what each vendor got. */
 async function browse(v, at = origin()) {

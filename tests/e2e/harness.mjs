@@ -147,6 +147,35 @@ export function writeFrontedShop(stubs, fixture = 'front') {
   return dir;
 }
 
+/**
+ * The fronted shop (`writeFrontedShop`) served from `fixture`'s content,
+ * its vendors' stubs, and a browser: what the fronted-site suites share.
+ */
+export async function startFrontedShop(fixture = 'front') {
+  const stubs = {};
+  for (const name of Object.keys(VENDORS)) stubs[name] = await startStub();
+  const dir = writeFrontedShop(stubs, fixture);
+  const server = await startServer(path.join(dir, fixture, 'content'));
+  const browser = await launchBrowser();
+  return {
+    stubs,
+    server,
+    browser,
+    dir,
+    /** The shop at a name of its own, as a browser reaches it. */
+    origin: () => server.origin.replace('127.0.0.1', 'shop.localhost'),
+    /** Requests per vendor since the last reset. */
+    counts: () => Object.fromEntries(Object.entries(stubs).map(([name, stub]) => [name, stub.hits.length])),
+    resetStubs: () => Object.values(stubs).forEach((stub) => stub.reset()),
+    async stop() {
+      await browser.close();
+      server.stop();
+      for (const stub of Object.values(stubs)) await stub.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Starts a process and resolves with the address it prints, matched by `pattern`. */
 function startProcess(command, args, env, pattern) {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
