@@ -67,6 +67,16 @@ impl Plan {
                 let _ = writeln!(toml, "{key} = {}", quoted(&value));
             }
             let _ = writeln!(toml, "active = {}", service.loaded);
+            // The opt-out the policy describes is what is imported; the law
+            // may ask for more, and that is the operator's call.
+            if matches!(service.found, Found::GoogleAnalytics { .. }) && service.loaded {
+                toml.push_str(
+                    "# Google Analytics sets cookies: in the EU (§ 25 TDDDG in Germany) it may load only\n# after the visitor agreed. To ask first, uncomment:\n# consent = \"opt-in\"\n",
+                );
+                self.undecided.push(
+                    "site.toml: Google Analytics is imported with the opt-out the policy describes; in the EU it needs the visitor's consent before it loads (§ 25 TDDDG, the ePrivacy rules): uncomment `consent = \"opt-in\"` to ask first (README, \"Opt-in consent\")".to_owned(),
+                );
+            }
             self.report.push(format!(
                 "site.toml: [services.{}] from {}",
                 service.found.id(),

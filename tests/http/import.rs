@@ -109,6 +109,14 @@ async fn a_jekyll_blog_is_served_at_its_old_addresses_with_its_includes_and_cont
         stdout.contains("separate policies here, each at its old address"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("uncomment `consent = \"opt-in\"` to ask first"),
+        "{stdout}"
+    );
+    assert!(
+        site_toml.contains("\n# consent = \"opt-in\"\n"),
+        "{site_toml}"
+    );
 
     let library = content::load(&Source::Dir(out.path().to_owned())).expect("loads");
     let (status, german) = get(AppState::new(library.clone()), "/datenschutz.html").await;
