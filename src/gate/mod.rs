@@ -38,6 +38,7 @@ use crate::proxy::RequestFacts;
 use crate::visit::Visit;
 
 mod banner;
+mod hold;
 mod layout;
 mod recognize;
 pub(crate) mod stream;

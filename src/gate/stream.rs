@@ -7,10 +7,7 @@
 //! service: the page loads what its operator wrote, byte for byte, for a
 //! visitor who allows it.
 //!
-//! An inline `<script>` can only be judged once its end tag is read. The
-//! rewriter marks where such an element starts and ends in its output, and
-//! the [`Sink`] holds those bytes back until the end mark, then sends or
-//! drops them whole.
+//! Inline scripts are judged whole: see [`super::hold`].
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,21 +23,14 @@ use axum::response::Response;
 use http_body::Frame;
 use lol_html::html_content::{ContentType, EndTag};
 use lol_html::send::{EndTagHandler, HtmlRewriter, Settings};
-use lol_html::{MemorySettings, OutputSink, element, end};
+use lol_html::{MemorySettings, element, end};
 
+use super::hold::{HOLD, Held, Output, RELEASE, SharedSink, Sink, as_str, is_executable, lock};
 use super::recognize::Recognizer;
 use super::{consent_script, is_html, refresh_opt_outs};
 use crate::embeds::Embed;
 use crate::lang::Lang;
 use crate::visit::Visit;
-
-/// An inline script longer than this is judged by its first bytes.
-const MAX_HELD: usize = 256 * 1024;
-
-/// Marks in the rewriter's output (never in a page: they hold control
-/// characters HTML forbids), each written by lol_html as one chunk.
-const HOLD: &[u8] = b"\x01privacy-pages:hold\x01";
-const RELEASE: &[u8] = b"\x01privacy-pages:release\x01";
 
 /// The middleware, innermost on the operator's pages.
 pub async fn gate_site(request: Request, next: Next) -> Response {
@@ -137,74 +127,6 @@ fn policy_link(visit: &Visit) -> Option<String> {
         let policy = site.policies.values().next()?;
         Some(format!("{prefix}{}", policy.path()))
     })
-}
-
-/// Where the rewriter's output goes, inline scripts held back until judged.
-struct Sink {
-    recognizer: Arc<Recognizer>,
-    out: Vec<u8>,
-    held: Held,
-}
-
-enum Held {
-    Nothing,
-    Script(Vec<u8>),
-    /// Too long to hold: judged on its start, the rest follows that verdict.
-    Passing,
-    Dropping,
-}
-
-impl Sink {
-    fn write(&mut self, chunk: &[u8]) {
-        if chunk == HOLD {
-            self.held = Held::Script(Vec::new());
-            return;
-        }
-        if chunk == RELEASE {
-            self.release();
-            return;
-        }
-        match &mut self.held {
-            Held::Nothing | Held::Passing => self.out.extend_from_slice(chunk),
-            Held::Dropping => {}
-            Held::Script(script) => {
-                script.extend_from_slice(chunk);
-                if script.len() > MAX_HELD {
-                    let script = std::mem::take(script);
-                    if self.recognizer.blocks_inline(&script) {
-                        self.held = Held::Dropping;
-                    } else {
-                        self.out.extend_from_slice(&script);
-                        self.held = Held::Passing;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The end of a held script (or of the document inside one).
-    fn release(&mut self) {
-        if let Held::Script(script) = std::mem::replace(&mut self.held, Held::Nothing)
-            && !self.recognizer.blocks_inline(&script)
-        {
-            self.out.extend_from_slice(&script);
-        }
-    }
-}
-
-type SharedSink = Arc<Mutex<Sink>>;
-
-fn lock(sink: &SharedSink) -> std::sync::MutexGuard<'_, Sink> {
-    sink.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The rewriter's end of the sink.
-struct Output(SharedSink);
-
-impl OutputSink for Output {
-    fn handle_chunk(&mut self, chunk: &[u8]) {
-        lock(&self.0).write(chunk);
-    }
 }
 
 /// A response body, rewritten as it streams.
@@ -377,22 +299,6 @@ impl GatedBody {
     }
 }
 
-/// Scripts the browser runs: no `type`, or a JavaScript one. JSON-LD and
-/// `type="text/plain"` placeholders are data.
-fn is_executable(kind: Option<&str>) -> bool {
-    kind.is_none_or(|kind| {
-        let kind = kind.trim().to_ascii_lowercase();
-        kind.is_empty()
-            || kind == "module"
-            || kind.ends_with("/javascript")
-            || kind.ends_with("/ecmascript")
-    })
-}
-
-fn as_str(mark: &'static [u8]) -> &'static str {
-    std::str::from_utf8(mark).unwrap_or_default()
-}
-
 impl http_body::Body for GatedBody {
     type Data = Bytes;
     type Error = axum::Error;
@@ -450,6 +356,7 @@ impl http_body::Body for GatedBody {
 mod tests {
     use super::*;
     use crate::content::{Service, ServiceKind};
+    use crate::gate::hold::MAX_HELD;
     use http_body_util::BodyExt;
 
     fn ga() -> Service {
