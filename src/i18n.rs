@@ -48,8 +48,17 @@ impl Tr {
 
     /// A message about a number (`{ $count }`), plural rules applied.
     pub fn count(&self, id: &str, count: usize) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
-            HashMap::from([(Cow::Borrowed("count"), FluentValue::from(count))]);
+        self.with_count(&[], count, id)
+    }
+
+    /// A message with arguments and a number (`{ $count }`) its plural
+    /// forms are chosen by.
+    pub fn with_count(&self, args: &[(&'static str, &str)], count: usize, id: &str) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from((*value).to_owned())))
+            .collect();
+        args.insert(Cow::Borrowed("count"), FluentValue::from(count));
         LOCALES.lookup_with_args(language_id(self.0), id, &args)
     }
 

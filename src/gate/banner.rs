@@ -121,7 +121,7 @@ pub fn banner(visit: &Visit, return_to: &str, answer: Option<Answer>, styled: bo
         .filter(|service| site.asks_for(service))
         .map(|service| service.name.as_str())
         .collect();
-    let names = opt_in.join(", ");
+    let names = listed(&opt_in, &tr);
     let ask = consent.asks(site);
     let notice = answer.map(|answer| {
         // "Saved" only for what this request's cookies show.
@@ -132,7 +132,7 @@ pub fn banner(visit: &Visit, return_to: &str, answer: Option<Answer>, styled: bo
         };
         Notice {
             kept,
-            text: tr.with(&[("services", &names)], key),
+            text: tr.with_count(&[("services", &names)], opt_in.len(), key),
         }
     });
     if !ask && notice.is_none() {
@@ -154,7 +154,11 @@ pub fn banner(visit: &Visit, return_to: &str, answer: Option<Answer>, styled: bo
         ask,
         title: tr.get("banner-title"),
         changed,
-        text: tr.with(&[("site", &site.name), ("services", &names)], "banner-text"),
+        text: tr.with_count(
+            &[("site", &site.name), ("services", &names)],
+            opt_in.len(),
+            "banner-text",
+        ),
         policy: policy.map(|href| Link {
             href,
             link: tr.get("banner-policy"),
@@ -200,6 +204,15 @@ fn policy_path(visit: &Visit, site: &Site) -> Option<String> {
         .and_then(|front| visit.base.strip_suffix(front.prefix.as_str()))
         .unwrap_or(&visit.base);
     Some(format!("{prefix}{}", policy.path()))
+}
+
+/// "A", "A and B", "A, B and C", in the visitor's language.
+fn listed(names: &[&str], tr: &Tr) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => tr.with(&[("rest", &rest.join(", ")), ("last", last)], "list-and"),
+    }
 }
 
 fn escape(out: &mut String, text: &str) {

@@ -56,7 +56,7 @@ describe('opt-in consent', () => {
     resetStubs();
     await v.page.getByRole('button', { name: 'Accept all' }).click();
     await v.page.waitForURL(/\/blog\/\?consent=accepted$/);
-    assert.match(await banner(v).getByRole('status').innerText(), /^Saved: you agreed to Google Analytics, Hotjar\./);
+    assert.match(await banner(v).getByRole('status').innerText(), /^Saved: you agreed to Google Analytics and Hotjar\./);
     assert.ok((await v.cookies()).some((c) => /^privacy-consent=1~\d{8}~\d+~[0-9a-f]{16}~ga\.hotjar~$/.test(c)), JSON.stringify(await v.cookies()));
 
     const then = await browse(v);
@@ -74,7 +74,7 @@ describe('opt-in consent', () => {
       resetStubs();
       await v.page.getByRole('button', { name: 'Reject all' }).click();
       await v.page.waitForURL(/\/about\/\?consent=rejected$/);
-      assert.match(await banner(v).innerText(), /Saved: Google Analytics, Hotjar stay off\./);
+      assert.match(await banner(v).innerText(), /Saved: Google Analytics and Hotjar stay off\./);
       const kept = (await v.cookies()).map((c) => c.split('=')[0]).sort();
       assert.deepEqual(kept, ['carbon-disable', 'ga-disable-G-SHOP123', 'hotjar-disable', 'plausible-disable', 'privacy-consent']);
       const { counts: seen, asked } = await browse(v);
@@ -176,7 +176,7 @@ describe('opt-in consent', () => {
     await v.page.keyboard.press('Shift+Tab');
     await v.page.keyboard.press('Enter');
     await v.page.waitForURL(/consent=rejected$/);
-    assert.equal(await v.page.locator('[role=status]').first().innerText(), 'Saved: Google Analytics, Hotjar stay off. You can change this at any time under “Privacy choices”.');
+    assert.equal(await v.page.locator('[role=status]').first().innerText(), 'Saved: Google Analytics and Hotjar stay off. You can change this at any time under “Privacy choices”.');
     v.check(REFUSED);
     await v.close();
   });

@@ -108,7 +108,7 @@ async fn a_first_visit_is_asked_and_gets_no_opt_in_service() {
         ">Accept all</button>",
         ">Reject all</button>",
         "<a href=\"/_privacy/choices\" style=\"color:#0b57b0\">Choose</a>",
-        "Example Shop would like to use Google Analytics, Hotjar.",
+        "Example Shop would like to use Google Analytics and Hotjar.",
         "<a href=\"/privacy\" style=\"color:#0b57b0\">Privacy policy</a>",
         "<p class=\"privacy-pages-footer\" style=",
     ] {
@@ -156,7 +156,7 @@ async fn accept_all_loads_the_opt_in_services_on_every_page() {
     assert!(
         confirmed
             .body
-            .contains("role=\"status\">Saved: you agreed to Google Analytics, Hotjar."),
+            .contains("role=\"status\">Saved: you agreed to Google Analytics and Hotjar."),
         "{}",
         confirmed.body
     );
@@ -207,7 +207,7 @@ async fn reject_all_keeps_every_service_off_and_the_legacy_cookies_in_step() {
     let page = get("/?consent=rejected", &[("cookie", &cookies)]).await;
     assert!(
         page.body
-            .contains("Saved: Google Analytics, Hotjar stay off."),
+            .contains("Saved: Google Analytics and Hotjar stay off."),
         "{}",
         page.body
     );
@@ -391,7 +391,7 @@ async fn youtube_is_allowed_for_good_on_its_placeholder_or_the_choices() {
     assert!(!page.body.contains("<iframe"));
     assert!(
         page.body
-            .contains("would like to use Google Analytics, Hotjar."),
+            .contains("would like to use Google Analytics and Hotjar."),
         "not YouTube"
     );
     let choices = get("/_privacy/choices", &[]).await;
@@ -487,4 +487,58 @@ async fn an_unfronted_site_injects_an_opt_in_service_only_after_a_yes() {
             .contains("https://www.googletagmanager.com/gtag/js?id=G-EXAMPLE1")
     );
     assert!(!after.body.contains("name=\"choice\""));
+}
+
+/// The banner's words agree with the number of services, in both
+/// languages: "It stays off" for one, "They stay off" for more.
+#[tokio::test]
+async fn the_banner_speaks_of_one_service_or_several() {
+    let one = content::load_from_memory(
+        Path::new("/content"),
+        &[
+            (
+                "example.org/site.toml",
+                "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n\
+                 [services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\n\
+                 measurement_id = \"G-EXAMPLE1\"\nactive = true\nconsent = \"opt-in\"\n",
+            ),
+            (
+                "example.org/privacy.en.md",
+                "---\ntitle: Privacy\nlastupdate: 2026-11-01\n---\n\nText.\n",
+            ),
+        ],
+    )
+    .expect("loads");
+    for (lang, expected) in [
+        (
+            "en",
+            "Example would like to use Google Analytics. It stays off unless you agree.",
+        ),
+        (
+            "de",
+            "Example möchte Google Analytics nutzen. Dieser Dienst bleibt aus, solange Sie nicht zustimmen.",
+        ),
+    ] {
+        let request = Request::get("/privacy")
+            .header("host", "example.org")
+            .header("accept-language", lang)
+            .body(Body::empty())
+            .expect("request");
+        let reply = send_to(app(AppState::new(one.clone())), request).await;
+        assert!(reply.body.contains(expected), "{lang}: {}", reply.body);
+    }
+    let two = get("/", &[("accept-language", "de")]).await;
+    assert!(two.body.contains(
+        "Example Shop möchte Google Analytics und Hotjar nutzen. Diese bleiben aus, solange Sie nicht zustimmen."
+    ));
+    let rejected = get(
+        "/?consent=rejected",
+        &[("cookie", &record("20261101", 0, "", "ga.hotjar"))],
+    )
+    .await;
+    assert!(
+        rejected
+            .body
+            .contains("Saved: Google Analytics and Hotjar stay off.")
+    );
 }

@@ -83,8 +83,12 @@ embed-watch = „{ $title }“ auf { $site } ansehen
 embed-watch-untitled = Auf { $site } ansehen
 embed-always = { $site } immer erlauben
 embed-play = Video abspielen (verbindet mit { $provider })
+list-and = { $rest } und { $last }
 banner-title = Ihre Datenschutz-Einstellungen
-banner-text = { $site } möchte { $services } nutzen. Diese bleiben aus, solange Sie nicht zustimmen. Sie können Ihre Wahl jederzeit unter „Datenschutz-Einstellungen“ ändern.
+banner-text = { $site } möchte { $services } nutzen. { $count ->
+    [one] Dieser Dienst bleibt
+   *[other] Diese bleiben
+    } aus, solange Sie nicht zustimmen. Sie können Ihre Wahl jederzeit unter „Datenschutz-Einstellungen“ ändern.
 banner-changed = Unsere Datenschutzerklärung hat sich geändert, seit Sie gewählt haben; daher fragen wir erneut.
 banner-changes = Was sich geändert hat
 banner-policy = Datenschutzerklärung
@@ -92,6 +96,9 @@ banner-accept = Alle akzeptieren
 banner-reject = Alle ablehnen
 banner-choose = Auswählen
 banner-saved-accept = Gespeichert: Sie haben { $services } zugestimmt. Sie können das jederzeit unter „Datenschutz-Einstellungen“ ändern.
-banner-saved-reject = Gespeichert: { $services } bleiben aus. Sie können das jederzeit unter „Datenschutz-Einstellungen“ ändern.
+banner-saved-reject = Gespeichert: { $services } { $count ->
+    [one] bleibt
+   *[other] bleiben
+    } aus. Sie können das jederzeit unter „Datenschutz-Einstellungen“ ändern.
 banner-unsaved = Nicht gespeichert: Dieser Browser hat Ihre Wahl nicht behalten, daher wird nichts geladen, das Ihre Einwilligung braucht. Möglicherweise sind Cookies für diese Website blockiert; erlauben Sie sie und wählen Sie erneut.
 footer-choices = Datenschutz-Einstellungen

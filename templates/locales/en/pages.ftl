@@ -83,8 +83,12 @@ embed-watch = Watch “{ $title }” on { $site }
 embed-watch-untitled = Watch on { $site }
 embed-always = Always allow { $site }
 embed-play = Play video (connects to { $provider })
+list-and = { $rest } and { $last }
 banner-title = Your privacy choices
-banner-text = { $site } would like to use { $services }. They stay off unless you agree. You can change your choice at any time under “Privacy choices”.
+banner-text = { $site } would like to use { $services }. { $count ->
+    [one] It stays
+   *[other] They stay
+    } off unless you agree. You can change your choice at any time under “Privacy choices”.
 banner-changed = Our privacy policy has changed since you last chose, so we ask again.
 banner-changes = What changed
 banner-policy = Privacy policy
@@ -92,6 +96,9 @@ banner-accept = Accept all
 banner-reject = Reject all
 banner-choose = Choose
 banner-saved-accept = Saved: you agreed to { $services }. You can change this at any time under “Privacy choices”.
-banner-saved-reject = Saved: { $services } stay off. You can change this at any time under “Privacy choices”.
+banner-saved-reject = Saved: { $services } { $count ->
+    [one] stays
+   *[other] stay
+    } off. You can change this at any time under “Privacy choices”.
 banner-unsaved = Not saved: this browser did not keep your choice, so nothing that needs your consent is loaded. Cookies may be blocked for this site; allow them and choose again.
 footer-choices = Privacy choices
