@@ -196,6 +196,7 @@ impl Loader {
             policies,
             consent_days: config.consent_days,
         };
+        self.warn_about_consent(&site, &config_path);
         Some((site, config.default))
     }
 

@@ -10,7 +10,7 @@ use time::Date;
 use super::errors::{ContentError, line_at};
 use super::front_config::FrontSource;
 use super::loader::{Drafts, Loader, RESERVED_SLUGS, parse_document_path};
-use super::model::{Front, FrontOrigin, Policy, Site, Version};
+use super::model::{Basis, Front, FrontOrigin, Policy, Site, Version};
 use super::site_config::SiteConfig;
 use super::{Source, source};
 
@@ -330,6 +330,43 @@ impl Loader {
                 ));
                 None
             }
+        }
+    }
+}
+
+impl Loader {
+    /// Consent settings that would do nothing: an opt-in service nothing
+    /// loads (not `active`, and no fronted pages that could), and a
+    /// `reconsent: true` on a site with no opt-in service to ask about.
+    pub(super) fn warn_about_consent(&mut self, site: &Site, config_path: &Path) {
+        for service in site.services.values() {
+            if service.consent == Basis::OptIn
+                && !service.kind.is_player()
+                && !site.asks_for(service)
+            {
+                self.warnings.push(ContentError::file(
+                    config_path,
+                    format!(
+                        "[services.{}]: `consent = \"opt-in\"` asks nothing, since nothing loads the service: set `active = true`, or front the site (`root`, `upstream`)",
+                        service.id
+                    ),
+                ));
+            }
+        }
+        if site.asks_consent() {
+            return;
+        }
+        let voiding = site
+            .policies
+            .values()
+            .flat_map(Policy::versions)
+            .flat_map(|version| version.translations.values())
+            .find(|doc| doc.reconsent);
+        if let Some(doc) = voiding {
+            self.warnings.push(ContentError::file(
+                &doc.source,
+                "`reconsent: true` asks visitors again about opt-in services, and this site has none (`consent = \"opt-in\"` in site.toml)",
+            ));
         }
     }
 }

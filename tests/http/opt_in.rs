@@ -542,3 +542,37 @@ async fn the_banner_speaks_of_one_service_or_several() {
             .contains("Saved: Google Analytics and Hotjar stay off.")
     );
 }
+
+/// Consent settings that would do nothing are said by `check` and at
+/// start-up: an opt-in service nothing loads, a `reconsent` with nothing
+/// to ask about. The shop's settings do something: no warning.
+#[test]
+fn consent_settings_that_do_nothing_are_warned_about() {
+    let library = content::load_from_memory(
+        Path::new("/content"),
+        &[
+            (
+                "example.org/site.toml",
+                "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n\
+                 [services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\n\
+                 measurement_id = \"G-EXAMPLE1\"\nconsent = \"opt-in\"\n",
+            ),
+            (
+                "example.org/privacy.en.md",
+                "---\ntitle: Privacy\nlastupdate: 2026-11-01\nreconsent: true\n---\n\nText.\n",
+            ),
+        ],
+    )
+    .expect("loads: warnings stop nothing");
+    let warnings: Vec<String> = library.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "/content/example.org/site.toml: [services.ga]: `consent = \"opt-in\"` asks nothing, since nothing loads the service: set `active = true`, or front the site (`root`, `upstream`)",
+            "/content/example.org/privacy.en.md: `reconsent: true` asks visitors again about opt-in services, and this site has none (`consent = \"opt-in\"` in site.toml)",
+        ]
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/opt_in/content");
+    let shop = content::load(&Source::Dir(dir)).expect("loads");
+    assert!(shop.warnings().is_empty(), "{:?}", shop.warnings());
+}
