@@ -30,11 +30,11 @@ const resetStubs = () => shop.resetStubs();
 const banner = (v) => v.page.locator('#privacy-pages-banner');
 
 /** Every page, in one visitor's browser: what each vendor got, and on which pages the banner asked. */
-async function browse(v) {
+async function browse(v, at = origin()) {
   resetStubs();
   const asked = [];
   for (const page of PAGES) {
-    await v.page.goto(origin() + page);
+    await v.page.goto(at + page);
     await v.page.waitForLoadState('load');
     await v.page.waitForTimeout(150);
     if (await v.page.getByRole('button', { name: 'Accept all' }).count()) asked.push(page);
@@ -67,17 +67,19 @@ describe('opt-in consent', () => {
     await v.close();
   });
 
-  for (const javaScriptEnabled of [true, false]) {
-    it(`"Reject all" keeps every service off on every page, ${javaScriptEnabled ? 'with' : 'without'} JavaScript`, async () => {
+  // At a mapped name and at the bare address (no host mapping, host-only cookies).
+  for (const javaScriptEnabled of [true, false]) for (const bare of [false, true]) {
+    it(`"Reject all" keeps every service off on every page, ${javaScriptEnabled ? 'with' : 'without'} JavaScript, at ${bare ? '127.0.0.1' : 'a host name'}`, async () => {
+      const at = bare ? server.origin : origin();
       const v = await visitor(browser, { javaScriptEnabled });
-      await v.page.goto(`${origin()}/about/`);
+      await v.page.goto(`${at}/about/`);
       resetStubs();
       await v.page.getByRole('button', { name: 'Reject all' }).click();
       await v.page.waitForURL(/\/about\/\?consent=rejected$/);
       assert.match(await banner(v).innerText(), /Saved: Google Analytics and Hotjar stay off\./);
       const kept = (await v.cookies()).map((c) => c.split('=')[0]).sort();
       assert.deepEqual(kept, ['carbon-disable', 'ga-disable-G-SHOP123', 'hotjar-disable', 'plausible-disable', 'privacy-consent']);
-      const { counts: seen, asked } = await browse(v);
+      const { counts: seen, asked } = await browse(v, at);
       assert.deepEqual(asked, []);
       for (const vendor of ['ga', 'hotjar', 'carbon', 'plausible']) {
         assert.equal(seen[vendor], 0, `${vendor} after "Reject all": ${JSON.stringify(seen)}`);

@@ -76,6 +76,27 @@ fn set_cookie(reply: &Reply, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} cookie set"))
 }
 
+/// `example.org`, not fronted, with an opt-in Google Analytics (`service`:
+/// more of its settings) and a privacy policy (`front_matter`: more keys;
+/// `body`).
+fn example_site(service: &str, front_matter: &str, body: &str) -> content::Library {
+    let site_toml = format!(
+        "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n\
+         [services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\n\
+         measurement_id = \"G-EXAMPLE1\"\n{service}consent = \"opt-in\"\n"
+    );
+    let policy =
+        format!("---\ntitle: Privacy\nlastupdate: 2026-11-01\n{front_matter}---\n\n{body}\n");
+    content::load_from_memory(
+        Path::new("/content"),
+        &[
+            ("example.org/site.toml", &site_toml),
+            ("example.org/privacy.en.md", &policy),
+        ],
+    )
+    .expect("loads")
+}
+
 /// A record as the server writes it, given `days` ago under `version`.
 fn record(version: &str, days: i64, allowed: &str, refused: &str) -> String {
     let issued = time::OffsetDateTime::now_utc().unix_timestamp() - days * 86_400;
@@ -443,22 +464,11 @@ async fn youtube_is_allowed_for_good_on_its_placeholder_or_the_choices() {
 /// page asks for it.
 #[tokio::test]
 async fn an_unfronted_site_injects_an_opt_in_service_only_after_a_yes() {
-    let library = content::load_from_memory(
-        Path::new("/content"),
-        &[
-            (
-                "example.org/site.toml",
-                "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n\
-                 [services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\n\
-                 measurement_id = \"G-EXAMPLE1\"\nactive = true\nconsent = \"opt-in\"\n",
-            ),
-            (
-                "example.org/privacy.en.md",
-                "---\ntitle: Privacy\nlastupdate: 2026-11-01\n---\n\nWe use Google Analytics with your consent.\n",
-            ),
-        ],
-    )
-    .expect("loads");
+    let library = example_site(
+        "active = true\n",
+        "",
+        "We use Google Analytics with your consent.",
+    );
     let state = AppState::new(library);
     let request = |cookie: Option<&str>| {
         let mut request = Request::get("/privacy").header("host", "example.org");
@@ -493,22 +503,7 @@ async fn an_unfronted_site_injects_an_opt_in_service_only_after_a_yes() {
 /// languages: "It stays off" for one, "They stay off" for more.
 #[tokio::test]
 async fn the_banner_speaks_of_one_service_or_several() {
-    let one = content::load_from_memory(
-        Path::new("/content"),
-        &[
-            (
-                "example.org/site.toml",
-                "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n\
-                 [services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\n\
-                 measurement_id = \"G-EXAMPLE1\"\nactive = true\nconsent = \"opt-in\"\n",
-            ),
-            (
-                "example.org/privacy.en.md",
-                "---\ntitle: Privacy\nlastupdate: 2026-11-01\n---\n\nText.\n",
-            ),
-        ],
-    )
-    .expect("loads");
+    let one = example_site("active = true\n", "", "Text.");
     for (lang, expected) in [
         (
             "en",
@@ -548,22 +543,8 @@ async fn the_banner_speaks_of_one_service_or_several() {
 /// to ask about. The shop's settings do something: no warning.
 #[test]
 fn consent_settings_that_do_nothing_are_warned_about() {
-    let library = content::load_from_memory(
-        Path::new("/content"),
-        &[
-            (
-                "example.org/site.toml",
-                "name = \"Example\"\nhosts = [\"example.org\"]\ndefault_language = \"en\"\n\
-                 [services.ga]\nname = \"Google Analytics\"\nkind = \"google-analytics\"\n\
-                 measurement_id = \"G-EXAMPLE1\"\nconsent = \"opt-in\"\n",
-            ),
-            (
-                "example.org/privacy.en.md",
-                "---\ntitle: Privacy\nlastupdate: 2026-11-01\nreconsent: true\n---\n\nText.\n",
-            ),
-        ],
-    )
-    .expect("loads: warnings stop nothing");
+    // Warnings stop nothing: it loads.
+    let library = example_site("", "reconsent: true\n", "Text.");
     let warnings: Vec<String> = library.warnings().iter().map(ToString::to_string).collect();
     assert_eq!(
         warnings,
