@@ -81,13 +81,12 @@ impl Consent {
             };
         }
         let mut cookies = BTreeSet::new();
-        let mut record = None;
+        let mut records = Vec::new();
         for value in headers.get_all(COOKIE) {
             let value = String::from_utf8_lossy(value.as_bytes());
             for cookie in Cookie::split_parse(value.as_ref()).flatten() {
                 if cookie.name() == RECORD_COOKIE {
-                    // Of duplicates, the first that parses.
-                    record = record.or_else(|| Record::parse(cookie.value()));
+                    records.extend(Record::parse(cookie.value()));
                     continue;
                 }
                 if !means_opted_out(cookie.value()) {
@@ -105,11 +104,8 @@ impl Consent {
             }
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let validity = record.as_ref().map(|record| record.stands(site, now));
-        let decisions = match (&record, validity) {
-            (Some(record), Some(Validity::Stands)) => Some(&record.decisions),
-            _ => None,
-        };
+        let (standing, policy_changed) = latest(records, site, now);
+        let decisions = standing.as_ref().map(|record| &record.decisions);
         let mut refused = BTreeSet::new();
         let mut waiting = BTreeSet::new();
         let opt_in = site
@@ -133,7 +129,7 @@ impl Consent {
             unreadable: false,
             refused,
             waiting,
-            policy_changed: validity == Some(Validity::PolicyChanged),
+            policy_changed,
         }
     }
 
@@ -218,7 +214,7 @@ impl ConsentLog {
 /// decisions a new one starts from.
 pub fn standing_record(headers: &HeaderMap, site: &Site) -> Option<Record> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    headers
+    let records = headers
         .get_all(COOKIE)
         .iter()
         .flat_map(|value| {
@@ -229,7 +225,27 @@ pub fn standing_record(headers: &HeaderMap, site: &Site) -> Option<Record> {
                 .filter_map(|cookie| Record::parse(cookie.value()))
                 .collect::<Vec<_>>()
         })
-        .find(|record| record.stands(site, now) == Validity::Stands)
+        .collect();
+    latest(records, site, now).0
+}
+
+/// Of the records a browser sent (a host-only one beside one for the
+/// cookie domain, say), the newest that still stands: the visitor's last
+/// word. And, when none stands, whether one was voided by a policy change.
+fn latest(records: Vec<Record>, site: &Site, now: i64) -> (Option<Record>, bool) {
+    let mut changed = false;
+    let mut standing: Option<Record> = None;
+    for record in records {
+        match record.stands(site, now) {
+            Validity::Stands if standing.as_ref().is_none_or(|s| record.issued > s.issued) => {
+                standing = Some(record);
+            }
+            Validity::PolicyChanged => changed = true,
+            _ => {}
+        }
+    }
+    let changed = changed && standing.is_none();
+    (standing, changed)
 }
 
 /// Whether a cookie value may mean "disabled". Legacy scripts wrote `true`

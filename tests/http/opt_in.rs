@@ -557,3 +557,23 @@ fn consent_settings_that_do_nothing_are_warned_about() {
     let shop = content::load(&Source::Dir(dir)).expect("loads");
     assert!(shop.warnings().is_empty(), "{:?}", shop.warnings());
 }
+
+/// Two records (one for the cookie domain, one host-only, say): the
+/// newest decision counts, whichever the browser sends first.
+#[tokio::test]
+async fn of_two_records_the_newest_counts() {
+    let older_yes = record("20261101", 3, "ga.hotjar", "");
+    let newer_no = record("20261101", 1, "", "ga.hotjar");
+    for cookies in [
+        format!("{older_yes}; {newer_no}"),
+        format!("{newer_no}; {older_yes}"),
+    ] {
+        let page = get("/", &[("cookie", &cookies)]).await;
+        assert!(!page.body.contains(GA), "{cookies}");
+        assert!(!page.body.contains("name=\"choice\""), "decided: {cookies}");
+    }
+    let newer_yes = record("20261101", 1, "ga.hotjar", "");
+    let older_no = record("20261101", 3, "", "ga.hotjar");
+    let page = get("/", &[("cookie", &format!("{older_no}; {newer_yes}"))]).await;
+    assert!(page.body.contains(GA));
+}
