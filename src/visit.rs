@@ -112,6 +112,17 @@ impl Visit {
         self.fronted || crate::consent::return_to::under_mount(target, &self.base)
     }
 
+    /// Where the policies' addresses start, as the visitor sees them: the
+    /// mount; on a fronted site, where the policies answer at the site's
+    /// own paths (`/privacy`), the mount without privacy-pages' prefix.
+    pub fn policy_base(&self) -> &str {
+        self.site
+            .front
+            .as_ref()
+            .and_then(|front| self.base.strip_suffix(front.prefix.as_str()))
+            .unwrap_or(&self.base)
+    }
+
     /// The language of pages that are not a document (lists, errors).
     pub fn preferred_lang(&self) -> Lang {
         self.langs.preferred(self.site.default_lang)

@@ -64,14 +64,22 @@ pub fn with_confirmation(return_to: &str, param: &str, service: &ServiceId) -> S
 /// `optin`, `consent`) dropped.
 pub fn with_param(return_to: &str, param: &str, value: &str) -> String {
     let (path, query) = return_to.split_once('?').unwrap_or((return_to, ""));
+    let kept = query_without(query, &["optout", "optin", "consent"]);
+    let mut serializer = form_urlencoded::Serializer::new(kept);
+    serializer.append_pair(param, value);
+    format!("{path}?{}", serializer.finish())
+}
+
+/// `query` without the parameters `keys` names (a confirmation, shown
+/// once), the rest as they were, re-encoded; empty when nothing is left.
+pub fn query_without(query: &str, keys: &[&str]) -> String {
     let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if !matches!(key.as_ref(), "optout" | "optin" | "consent") {
+        if !keys.contains(&key.as_ref()) {
             serializer.append_pair(&key, &value);
         }
     }
-    serializer.append_pair(param, value);
-    format!("{path}?{}", serializer.finish())
+    serializer.finish()
 }
 
 #[cfg(test)]

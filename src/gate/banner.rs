@@ -12,6 +12,7 @@
 
 use askama::Template;
 
+use crate::consent::return_to::query_without;
 use crate::content::Site;
 use crate::i18n::Tr;
 use crate::lang::Lang;
@@ -91,17 +92,10 @@ pub fn page_of(uri: &Uri, visit: &Visit, base_path: &str) -> (String, Option<Ans
         }
         _ => path.to_owned(),
     };
-    let mut kept = form_urlencoded::Serializer::new(String::new());
-    let mut any = false;
-    for (key, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
-        if key != "consent" {
-            kept.append_pair(&key, &value);
-            any = true;
-        }
-    }
-    if any {
+    let kept = query_without(uri.query().unwrap_or_default(), &["consent"]);
+    if !kept.is_empty() {
         target.push('?');
-        target.push_str(&kept.finish());
+        target.push_str(&kept);
     }
     (target, Answer::from_query(uri.query()))
 }
@@ -198,12 +192,7 @@ pub fn footer(visit: &Visit, styled: bool) -> String {
 /// at the site's root (not under privacy-pages' prefix).
 fn policy_path(visit: &Visit, site: &Site) -> Option<String> {
     let policy = site.policies.values().next()?;
-    let prefix = site
-        .front
-        .as_ref()
-        .and_then(|front| visit.base.strip_suffix(front.prefix.as_str()))
-        .unwrap_or(&visit.base);
-    Some(format!("{prefix}{}", policy.path()))
+    Some(format!("{}{}", visit.policy_base(), policy.path()))
 }
 
 /// "A", "A and B", "A, B and C", in the visitor's language.

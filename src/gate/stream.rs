@@ -108,11 +108,7 @@ struct Embeds {
 /// a section naming YouTube or Vimeo, at that section; else the first.
 fn policy_link(visit: &Visit) -> Option<String> {
     let site = &visit.site;
-    let prefix = site
-        .front
-        .as_ref()
-        .and_then(|front| visit.base.strip_suffix(front.prefix.as_str()))
-        .unwrap_or_default();
+    let prefix = visit.policy_base();
     let section = site.policies.values().find_map(|policy| {
         let doc = policy.current.translation(site.default_lang);
         doc.toc

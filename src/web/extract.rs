@@ -6,6 +6,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 
 use super::error::AppError;
+use crate::consent::return_to::query_without;
 use crate::visit::Visit;
 
 /// Path parameters (`Path<T>`), whose failure is the site's own 404 page.
@@ -49,18 +50,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let mut confirmation = None;
-        let mut kept = form_urlencoded::Serializer::new(String::new());
-        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            match key.as_ref() {
-                "optout" => confirmation = Some((true, value.into_owned())),
-                "optin" => confirmation = Some((false, value.into_owned())),
-                _ => {
-                    kept.append_pair(&key, &value);
-                }
-            }
-        }
-        let kept = kept.finish();
+        let confirmation = form_urlencoded::parse(query.as_bytes())
+            .filter_map(|(key, value)| match key.as_ref() {
+                "optout" => Some((true, value.into_owned())),
+                "optin" => Some((false, value.into_owned())),
+                _ => None,
+            })
+            .last();
+        let kept = query_without(query, &["optout", "optin"]);
         let base = match parts.extensions.get::<Visit>() {
             Some(visit) => visit.base.clone(),
             None => return Err(AppError::MissingVisit),
