@@ -8,15 +8,21 @@
 #   B. a page of a fronted `root` (tests/fixtures/front), for a visitor who
 #      allows everything and for one who turned Carbon off, vs nginx serving
 #      the bytes privacy-pages sent;
-#   C. `upstream` in front of nginx vs that nginx alone (same core): p50;
-#   D. RSS of privacy-pages while 256 connections stream a 50 MB file
-#      through `upstream`.
+#   C. `upstream` in front of nginx vs that nginx alone (same core), with
+#      nginx itself as the proxy (proxy_pass, kept-alive upstream
+#      connections) for what one proxy hop costs on that core: saturated
+#      (every connection sends again at once) and paced (each connection
+#      waits PACE_MS after an answer, benches/load/paced.lua), where p50 is
+#      the time a request takes rather than the queue in front of it;
+#   D. RSS of privacy-pages, sampled every 250 ms, while 256 connections
+#      stream a 50 MB file through `upstream`.
 #   benches/front.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benches/load/common.sh
 seconds="${1:-10}"
 connections="${2:-64}"
+export PACE_MS="${PACE_MS:-20}"
 need_tools wrk nginx curl
 command -v taskset > /dev/null || { apt-get install -y -qq util-linux > /dev/null; }
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -55,8 +61,8 @@ start_pp() { # port, args...
 }
 
 # nginx with one worker on the server core, access log on; prints its pid.
-start_nginx() { # name, port, server block body
-  local name=$1 port=$2 body=$3
+start_nginx() { # name, port, server block body[, http block lines]
+  local name=$1 port=$2 body=$3 http=${4:-}
   cat > "$work/$name.conf" << CONF
 worker_processes 1;
 daemon off;
@@ -69,6 +75,7 @@ http {
   sendfile on;
   tcp_nopush on;
   keepalive_requests 100000;
+  $http
   server {
     listen 127.0.0.1:$port;
     $body
@@ -89,12 +96,13 @@ fixture_content() { # dir, "root" | "upstream URL"
   fi
 }
 
-wrk_run() { # port, path, duration, connections, header lines (|-joined)
+wrk_run() { # port, path, duration, connections, header lines (|-joined); $WRK_SCRIPT
+  local script="${WRK_SCRIPT:-benches/load/report.lua}"
   local args=("${browser[@]}")
   IFS='|' read -r -a extra <<< "$5"
   for h in "${extra[@]}"; do args+=(-H "$h"); done
   taskset -c "$LOAD_CPU" wrk -t1 -c"$4" -d"$3" --timeout 5s "${args[@]}" \
-    -s benches/load/report.lua "http://127.0.0.1:$1$2" | wrk_json
+    -s "$script" "http://127.0.0.1:$1$2" | wrk_json
 }
 
 fetch() { # port, path, header lines, output file; prints the Content-Encoding
@@ -171,31 +179,43 @@ fixture_content "$work/up" "upstream http://127.0.0.1:$up_port"
 port=$(free_port)
 pid=$(start_pp "$port" --content "$work/up/content")
 wait_ready "$port" /_privacy/healthz
+proxy_port=$(free_port)
+proxy_pid=$(start_nginx proxy "$proxy_port" \
+  "location / { proxy_pass http://site; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host \$host; proxy_set_header X-Forwarded-For \$remote_addr; }" \
+  "upstream site { server 127.0.0.1:$up_port; keepalive 64; }")
+pids+=("$proxy_pid")
+wait_ready "$proxy_port" /
 fetch "$up_port" /blog/ "Host: shop.example" "$work/upbody" > /dev/null
-measure "upstream /blog/" "nginx alone" "$up_port" /blog/ "Host: shop.example|Cookie: $cookie" "$work/upbody"
 fetch "$port" /blog/ "Host: shop.example" "$work/ppbody" > /dev/null
-measure "upstream /blog/" "privacy-pages → nginx" "$port" /blog/ "Host: shop.example|Cookie: $cookie" "$work/ppbody"
+upstream_rows() { # row name
+  measure "$1" "nginx alone" "$up_port" /blog/ "Host: shop.example|Cookie: $cookie" "$work/upbody"
+  measure "$1" "nginx → nginx" "$proxy_port" /blog/ "Host: shop.example|Cookie: $cookie" "$work/upbody"
+  measure "$1" "privacy-pages → nginx" "$port" /blog/ "Host: shop.example|Cookie: $cookie" "$work/ppbody"
+}
+upstream_rows "upstream /blog/"
+WRK_SCRIPT=benches/load/paced.lua upstream_rows "upstream /blog/, paced"
 
 # D. RSS while 256 connections stream the 50 MB file through privacy-pages.
 rss_before=$(rss_kib "$pid")
 taskset -c "$LOAD_CPU" wrk -t1 -c256 -d"${seconds}s" --timeout 30s -H "Host: shop.example" \
   "http://127.0.0.1:$port/big.bin" > "$work/big.wrk" 2>&1 &
 wrk_pid=$!
-peak=0
+: > "$work/rss.series"
 while kill -0 "$wrk_pid" 2> /dev/null; do
-  now=$(rss_kib "$pid" || echo 0)
-  [ "$now" -gt "$peak" ] && peak=$now
+  echo "$(date +%s.%N) $(rss_kib "$pid" || echo 0)" >> "$work/rss.series"
   sleep 0.25
 done
 rss_after=$(rss_kib "$pid")
 transfer=$(awk '/Transfer\/sec/ { print $2 }' "$work/big.wrk")
+read_total=$(awk '/ read$/ { print $(NF-1) }' "$work/big.wrk")
 
-python3 - "$results" "$seconds" "$connections" "$rss_before" "$peak" "$rss_after" "$transfer" << 'PY'
+python3 - "$results" "$seconds" "$connections" "$rss_before" "$rss_after" "$transfer" "$read_total" "$work/rss.series" << 'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 seconds, connections = sys.argv[2:4]
-before, peak, after = (int(x) for x in sys.argv[4:7])
-transfer = sys.argv[7]
+before, after = (int(x) for x in sys.argv[4:6])
+transfer, read_total = sys.argv[6:8]
+series = [tuple(float(x) for x in line.split()) for line in open(sys.argv[8]) if line.strip()]
 print(f"per core: servers on CPU 0, wrk -t1 -c{connections} -d{seconds}s on CPU 1; gzip, br; access/request logs on")
 print()
 head = f"{'request':<26} {'server':<22} {'bytes':>7} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'ratio':>6}"
@@ -206,17 +226,27 @@ for r in rows:
     w = r["wrk"]
     r["rps"] = w["requests"] / (w["duration_us"] / 1e6)
     by.setdefault(r["row"], []).append(r)
-for name, pair in by.items():
-    base = pair[-1] if pair[-1]["server"] == "nginx" else pair[0]
-    for r in pair:
+for name, group in by.items():
+    base = group[-1] if group[-1]["server"] == "nginx" else group[0]
+    for r in group:
         w = r["wrk"]
         errors = w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"] + w["non_2xx_3xx"]
         ratio = f"{r['rps'] / base['rps']:.2f}" if r is not base else ""
         print(f"{name:<26} {r['server']:<22} {r['bytes']:>7} {r['rps']:>9,.0f} {w['p50_us']/1000:>7.2f} {w['p99_us']/1000:>7.2f} {errors:>6} {ratio:>6}")
-up = by.get("upstream /blog/")
-if up and len(up) == 2:
-    added = (up[1]["wrk"]["p50_us"] - up[0]["wrk"]["p50_us"]) / 1000
-    print()
-    print(f"upstream: p50 added over nginx alone at {connections} connections: {added:+.2f} ms")
-print(f"RSS while 256 connections stream 50 MB files through upstream: {before/1024:.1f} MiB before, {peak/1024:.1f} MiB peak, {after/1024:.1f} MiB after ({transfer}/s)")
+print()
+for name, group in by.items():
+    if not name.startswith("upstream"):
+        continue
+    alone = group[0]["wrk"]
+    for r in group[1:]:
+        w = r["wrk"]
+        print(f"{name}: {r['server']} adds {(w['p50_us'] - alone['p50_us']) / 1000:+.2f} ms p50, "
+              f"{(w['p99_us'] - alone['p99_us']) / 1000:+.2f} ms p99 over nginx alone at {connections} connections")
+t0 = series[0][0] if series else 0
+kib = [k for _, k in series]
+steady = [k for t, k in series if t - t0 >= 2]
+print(f"RSS while 256 connections stream a 50 MB file through upstream ({read_total} in {seconds} s, {transfer}/s): "
+      f"{before/1024:.1f} MiB before, {max(kib, default=0)/1024:.1f} MiB peak, "
+      f"{min(steady, default=0)/1024:.1f}–{max(steady, default=0)/1024:.1f} MiB from 2 s to the end "
+      f"({len(steady)} samples), {after/1024:.1f} MiB after")
 PY
