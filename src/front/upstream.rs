@@ -12,6 +12,8 @@
 //! does not start its answer within `request_timeout` a `504`, both the
 //! site's styled pages; one that dies mid-answer cuts the response, so the
 //! visitor's browser sees a broken page, never a complete-looking one.
+//! Compressed HTML is decoded for the gate; HTML in a coding it cannot
+//! decode is a `502` too, since it could not be gated.
 
 use std::io;
 use std::net::IpAddr;
@@ -125,9 +127,17 @@ impl Upstreams {
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
         let body = Body::new(body);
-        let body = match decoded_html(&mut parts.headers) {
-            Some(coding) => decompress(body, coding),
-            None => body,
+        let body = match reading(&mut parts.headers) {
+            Reading::AsIs => body,
+            Reading::Decoded(coding) => decompress(body, coding),
+            Reading::Unreadable => {
+                tracing::warn!(
+                    site = %visit.site.id,
+                    coding = ?parts.headers.get(CONTENT_ENCODING),
+                    "upstream sent HTML in a coding the gate cannot read: 502"
+                );
+                return AppError::bad_gateway(visit).into_response();
+            }
         };
         Response::from_parts(parts, body)
     }
@@ -188,22 +198,50 @@ enum Coding {
     Brotli,
 }
 
-/// An HTML answer the upstream compressed: the gate must read it, so it is
-/// decoded here (and compressed again for the visitor). Other media pass
-/// as they came.
-fn decoded_html(headers: &mut HeaderMap) -> Option<Coding> {
+/// How an answer of the upstream reaches the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reading {
+    /// As it came: not HTML, or HTML not compressed.
+    AsIs,
+    /// HTML the upstream compressed: decoded here for the gate (and
+    /// compressed again for the visitor).
+    Decoded(Coding),
+    /// HTML in a coding privacy-pages cannot decode (two stacked, or one it
+    /// never asked for: it asks for `br`, `gzip` or none). Passed on, the
+    /// page would reach the visitor ungated.
+    Unreadable,
+}
+
+fn reading(headers: &mut HeaderMap) -> Reading {
     if !is_html_media(headers) {
-        return None;
+        return Reading::AsIs;
     }
-    let coding = match headers.get(CONTENT_ENCODING)?.to_str().ok()?.trim() {
-        "gzip" | "x-gzip" => Coding::Gzip,
-        "deflate" => Coding::Deflate,
-        "br" => Coding::Brotli,
-        _ => return None,
+    let mut codings = headers.get_all(CONTENT_ENCODING).iter();
+    let (Some(value), None) = (codings.next(), codings.next()) else {
+        return if headers.contains_key(CONTENT_ENCODING) {
+            Reading::Unreadable
+        } else {
+            Reading::AsIs
+        };
+    };
+    let coding = match value
+        .to_str()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        Ok("" | "identity") => {
+            // Said, but meaning nothing: the gate reads it as it is.
+            headers.remove(CONTENT_ENCODING);
+            return Reading::AsIs;
+        }
+        Ok("gzip" | "x-gzip") => Coding::Gzip,
+        Ok("deflate") => Coding::Deflate,
+        Ok("br") => Coding::Brotli,
+        _ => return Reading::Unreadable,
     };
     headers.remove(CONTENT_ENCODING);
     headers.remove(CONTENT_LENGTH);
-    Some(coding)
+    Reading::Decoded(coding)
 }
 
 fn decompress(body: Body, coding: Coding) -> Body {
@@ -229,6 +267,51 @@ mod tests {
             upstream_uri(&upstream, &uri).expect("uri").to_string(),
             "http://127.0.0.1:4000/blog/a%20b?page=2"
         );
+    }
+
+    #[test]
+    fn html_is_decoded_in_the_codings_asked_for_and_refused_in_others() {
+        let read = |media: &str, codings: &[&str]| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_str(media).expect("media"),
+            );
+            for coding in codings {
+                headers.append(
+                    CONTENT_ENCODING,
+                    HeaderValue::from_str(coding).expect("coding"),
+                );
+            }
+            (
+                reading(&mut headers),
+                headers.contains_key(CONTENT_ENCODING),
+            )
+        };
+        let html = "text/html; charset=utf-8";
+        assert_eq!(read(html, &[]), (Reading::AsIs, false));
+        assert_eq!(read(html, &["identity"]), (Reading::AsIs, false));
+        assert_eq!(
+            read(html, &["GZIP"]),
+            (Reading::Decoded(Coding::Gzip), false)
+        );
+        assert_eq!(
+            read(html, &["x-gzip"]),
+            (Reading::Decoded(Coding::Gzip), false)
+        );
+        assert_eq!(
+            read(html, &["deflate"]),
+            (Reading::Decoded(Coding::Deflate), false)
+        );
+        assert_eq!(
+            read(html, &["br"]),
+            (Reading::Decoded(Coding::Brotli), false)
+        );
+        assert_eq!(read(html, &["zstd"]), (Reading::Unreadable, true));
+        assert_eq!(read(html, &["gzip, br"]), (Reading::Unreadable, true));
+        assert_eq!(read(html, &["gzip", "br"]), (Reading::Unreadable, true));
+        // Not HTML: the gate does not read it, so it passes as it came.
+        assert_eq!(read("application/zip", &["zstd"]), (Reading::AsIs, true));
     }
 
     #[test]
