@@ -459,6 +459,31 @@ async fn html_in_a_coding_the_gate_cannot_read_is_a_502_not_an_ungated_page() {
     }
 }
 
+/// `Content-Encoding: identity`, or an empty one, says nothing: the page is
+/// read and gated as it is.
+#[tokio::test]
+async fn html_said_to_be_in_no_coding_is_gated() {
+    let page = "<!DOCTYPE html><html><head><script async src=\"https://www.googletagmanager.com/gtag/js?id=G-SHOP123\"></script></head><body><p>plain</p></body></html>";
+    for coding in ["identity", ""] {
+        let upstream = upstream(move |mut stream, _| async move {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: {coding}\r\nContent-Length: {}\r\n\r\n",
+                page.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(page.as_bytes()).await;
+        })
+        .await;
+        let (address, _content) =
+            privacy_pages(&format!("http://{upstream}"), Duration::from_secs(5)).await;
+        let response = exchange_raw(address, get("/", "Sec-GPC: 1\r\n").as_bytes()).await;
+        assert_eq!(raw_status(&response), 200, "{coding:?}: {response}");
+        let page = text_of(&response);
+        assert!(page.contains("<p>plain</p>"), "{coding:?}: {page}");
+        assert!(!page.contains("googletagmanager"), "{coding:?}: {page}");
+    }
+}
+
 #[tokio::test]
 async fn a_50_mb_download_streams_with_backpressure() {
     const SIZE: usize = 50 * 1024 * 1024;
