@@ -424,33 +424,44 @@ async fn a_compressed_page_is_decoded_gated_and_compressed_again() {
     assert!(!html.contains("googletagmanager"), "{html}");
 }
 
-/// An upstream may answer in a coding nobody asked it for (privacy-pages
-/// only ever asks for `br`, `gzip` or none). HTML the gate cannot read is
-/// HTML it cannot gate: a `502`, never the page with the tracker in it.
-#[tokio::test]
-async fn html_in_a_coding_the_gate_cannot_read_is_a_502_not_an_ungated_page() {
-    let page = "<!DOCTYPE html><html><head><script async src=\"https://www.googletagmanager.com/gtag/js?id=G-SHOP123\"></script></head><body><p>unread</p></body></html>";
-    for coding in ["zstd", "gzip, br", "compress"] {
-        let upstream = upstream(move |mut stream, _| async move {
+/// A page with gtag.js in it, ending in `<p>{word}</p>`.
+fn page_with_gtag(word: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><script async src=\"https://www.googletagmanager.com/gtag/js?id=G-SHOP123\"></script></head><body><p>{word}</p></body></html>"
+    )
+}
+
+/// privacy-pages in front of an upstream that answers `page` as HTML with
+/// `Content-Encoding: coding` (whatever its bytes are); `request` is sent.
+async fn through_upstream_in_coding(page: String, coding: &'static str, request: &str) -> String {
+    let upstream = upstream(move |mut stream, _| {
+        let page = page.clone();
+        async move {
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: {coding}\r\nContent-Length: {}\r\n\r\n",
                 page.len()
             );
             let _ = stream.write_all(head.as_bytes()).await;
             let _ = stream.write_all(page.as_bytes()).await;
-        })
-        .await;
-        let (address, _content) =
-            privacy_pages(&format!("http://{upstream}"), Duration::from_secs(5)).await;
-        let response = exchange_raw(
-            address,
-            get(
-                "/",
-                "Sec-GPC: 1\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n",
-            )
-            .as_bytes(),
-        )
-        .await;
+        }
+    })
+    .await;
+    let (address, _content) =
+        privacy_pages(&format!("http://{upstream}"), Duration::from_secs(5)).await;
+    exchange_raw(address, request.as_bytes()).await
+}
+
+/// An upstream may answer in a coding nobody asked it for (privacy-pages
+/// only ever asks for `br`, `gzip` or none). HTML the gate cannot read is
+/// HTML it cannot gate: a `502`, never the page with the tracker in it.
+#[tokio::test]
+async fn html_in_a_coding_the_gate_cannot_read_is_a_502_not_an_ungated_page() {
+    let request = get(
+        "/",
+        "Sec-GPC: 1\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n",
+    );
+    for coding in ["zstd", "gzip, br", "compress"] {
+        let response = through_upstream_in_coding(page_with_gtag("unread"), coding, &request).await;
         assert_eq!(raw_status(&response), 502, "{coding}: {response}");
         assert!(
             !response.contains("googletagmanager") && !response.contains("unread"),
@@ -463,20 +474,13 @@ async fn html_in_a_coding_the_gate_cannot_read_is_a_502_not_an_ungated_page() {
 /// read and gated as it is.
 #[tokio::test]
 async fn html_said_to_be_in_no_coding_is_gated() {
-    let page = "<!DOCTYPE html><html><head><script async src=\"https://www.googletagmanager.com/gtag/js?id=G-SHOP123\"></script></head><body><p>plain</p></body></html>";
     for coding in ["identity", ""] {
-        let upstream = upstream(move |mut stream, _| async move {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: {coding}\r\nContent-Length: {}\r\n\r\n",
-                page.len()
-            );
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(page.as_bytes()).await;
-        })
+        let response = through_upstream_in_coding(
+            page_with_gtag("plain"),
+            coding,
+            &get("/", "Sec-GPC: 1\r\n"),
+        )
         .await;
-        let (address, _content) =
-            privacy_pages(&format!("http://{upstream}"), Duration::from_secs(5)).await;
-        let response = exchange_raw(address, get("/", "Sec-GPC: 1\r\n").as_bytes()).await;
         assert_eq!(raw_status(&response), 200, "{coding:?}: {response}");
         let page = text_of(&response);
         assert!(page.contains("<p>plain</p>"), "{coding:?}: {page}");
