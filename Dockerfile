@@ -11,7 +11,13 @@
 ARG BINARY_FROM=builder
 
 FROM docker.io/library/rust:1.95-slim-bookworm AS builder
-RUN rustup target add x86_64-unknown-linux-musl
+# musl-gcc: zstd (a response coding) is C, built for the static target.
+# Debian's package as the release ships it, not pinned to one build.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends musl-tools \
+    && rm -rf /var/lib/apt/lists/* \
+    && rustup target add x86_64-unknown-linux-musl
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src

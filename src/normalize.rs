@@ -9,7 +9,7 @@
 //!   rest upper-cased (RFC 3986 §6.2.2): `/%70rivacy` is `/privacy`, for the
 //!   router, the page's own links and the response cache alike.
 //! - **Accept-Encoding** is replaced by the one coding the response will
-//!   have (`br`, `gzip`, or none): the compression layer does what it says,
+//!   have (`zstd`, `br`, `gzip`, or none): the compression layer does what it says,
 //!   and the response cache keys on the decision, not on a visitor's text.
 //! - **HEAD** is served as `GET` with the body dropped, so it carries the
 //!   same headers as `GET` (RFC 9110 §9.3.2): the gated length, the `ETag`.
@@ -187,17 +187,22 @@ fn normalized_path(path: &str) -> String {
 }
 
 /// The content coding a response gets for these `Accept-Encoding` fields
-/// (RFC 9110 §12.5.3): of the two the service speaks, the one with the
-/// higher weight, Brotli on a tie; `None` for identity (no header, or
-/// neither acceptable). A coding not listed takes the weight of `*`.
+/// (RFC 9110 §12.5.3): of the three the service speaks, the one with the
+/// highest weight; on a tie zstd, then Brotli (zstd compresses a page in
+/// about a third of Brotli's time for some 7% more bytes, and an upstream's
+/// pages are compressed for every request); `None` for identity (no header,
+/// or none acceptable). Brotli and gzip not listed take the weight of `*`;
+/// zstd only when named, since `*` is also what old clients send.
 fn choose_coding<'a>(fields: impl IntoIterator<Item = &'a HeaderValue>) -> Option<&'static str> {
-    let (mut br, mut gzip, mut any) = (None, None, None);
+    let (mut zstd, mut br, mut gzip, mut any) = (None, None, None, None);
     for field in fields {
         let Ok(field) = field.to_str() else {
             return None;
         };
         for (coding, weight) in entries(field) {
-            let slot = if coding.eq_ignore_ascii_case("br") {
+            let slot = if coding.eq_ignore_ascii_case("zstd") {
+                &mut zstd
+            } else if coding.eq_ignore_ascii_case("br") {
                 &mut br
             } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
                 &mut gzip
@@ -210,13 +215,16 @@ fn choose_coding<'a>(fields: impl IntoIterator<Item = &'a HeaderValue>) -> Optio
             slot.get_or_insert(weight);
         }
     }
+    let zstd = zstd.unwrap_or(0);
     let br = br.or(any).unwrap_or(0);
     let gzip = gzip.or(any).unwrap_or(0);
-    match (br, gzip) {
-        (0, 0) => None,
-        (br, gzip) if br >= gzip => Some("br"),
-        _ => Some("gzip"),
-    }
+    [("zstd", zstd), ("br", br), ("gzip", gzip)]
+        .into_iter()
+        .filter(|(_, weight)| *weight > 0)
+        // The first of the highest: `max_by_key` keeps the last.
+        .rev()
+        .max_by_key(|(_, weight)| *weight)
+        .map(|(coding, _)| coding)
 }
 
 #[cfg(test)]
@@ -262,7 +270,13 @@ mod tests {
             (&["gzip"][..], Some("gzip")),
             (&["br"][..], Some("br")),
             (&["gzip, deflate, br"][..], Some("br")),
-            (&["gzip, deflate, br, zstd"][..], Some("br")),
+            (&["gzip, deflate, br, zstd"][..], Some("zstd")),
+            (&["zstd"][..], Some("zstd")),
+            (&["ZSTD;q=0.5, br"][..], Some("br")),
+            (&["zstd;q=0, br"][..], Some("br")),
+            (&["zstd;q=0"][..], None),
+            (&["zstd, gzip;q=1"][..], Some("zstd")),
+            (&["*, zstd;q=0.5"][..], Some("br")),
             (&["gzip;q=1.0, br;q=0.9"][..], Some("gzip")),
             (&["br;q=0, gzip"][..], Some("gzip")),
             (&["br;q=0, gzip;q=0"][..], None),

@@ -137,6 +137,7 @@ impl VariantCache {
         // Decided already (see `crate::normalize`): one coding or none.
         let coding = match parts.headers.get(ACCEPT_ENCODING).map(|v| v.as_bytes()) {
             None => "",
+            Some(b"zstd") => "zstd",
             Some(b"br") => "br",
             Some(b"gzip") => "gzip",
             Some(_) => return None,

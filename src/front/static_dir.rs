@@ -3,7 +3,7 @@
 //! `301` to `/about/` when only the folder exists, `/page` is `page.html`
 //! when that exists, and a miss is the site's own `404.html` with status
 //! 404. tower-http's `ServeFile` sends the file it names: media type,
-//! `Range`, `Last-Modified` and `304`, precompressed `.br`/`.gz` siblings.
+//! `Range`, `Last-Modified` and `304`, precompressed `.zst`/`.br`/`.gz` siblings.
 //!
 //! Nothing outside `root` is ever sent: `..`, hidden files (`.git`, `.env`;
 //! `.well-known` excepted) and symbolic links that lead out of the folder
@@ -255,6 +255,7 @@ async fn send(
         ServeFile::new(&file)
     } else {
         ServeFile::new(&file)
+            .precompressed_zstd()
             .precompressed_br()
             .precompressed_gzip()
     };

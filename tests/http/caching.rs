@@ -24,6 +24,10 @@ fn unbrotli(bytes: &[u8]) -> String {
     text
 }
 
+fn unzstd(bytes: &[u8]) -> String {
+    String::from_utf8(zstd::decode_all(bytes).expect("valid zstd")).expect("UTF-8")
+}
+
 async fn raw(path: &str, headers: &[(&str, &str)]) -> (Reply, Vec<u8>) {
     crate::support::get_bytes(path, headers).await
 }
@@ -55,6 +59,15 @@ async fn pages_are_compressed_after_the_gate() {
     for header in ["accept-encoding", "accept-language", "cookie", "sec-gpc"] {
         assert!(vary.contains(header), "Vary: {vary}");
     }
+
+    // What Chrome and Firefox send: zstd, the same page.
+    let (zstd, bytes) = raw(
+        "/privacy",
+        &[OCTOPRINT, ("accept-encoding", "gzip, deflate, br, zstd")],
+    )
+    .await;
+    assert_eq!(zstd.header("content-encoding"), Some("zstd"));
+    assert_eq!(unzstd(&bytes), plain.body);
 
     // Opted out and compressed: still no Carbon.
     let (opted_out, bytes) = raw(
