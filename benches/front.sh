@@ -15,7 +15,9 @@
 #      waits PACE_MS after an answer, benches/load/paced.lua), where p50 is
 #      the time a request takes rather than the queue in front of it;
 #   D. RSS of privacy-pages, sampled every 250 ms, while 256 connections
-#      stream a 50 MB file through `upstream`.
+#      stream a 50 MB file through `upstream`;
+#   E. a page of a real size (the rendered octoprint.org policy, 15 KB)
+#      through `upstream`, compressed in br and in zstd, vs nginx alone.
 #   benches/front.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -156,6 +158,8 @@ port=$(free_port)
 pid=$(start_pp "$port")
 wait_ready "$port"
 compare "/privacy, kept" "$port" /privacy "Host: octoprint.org|Cookie: $cookie"
+# A page of a real size for row E: the rendered octoprint.org policy, as HTML.
+curl -fsS -H "Host: octoprint.org" -o "$work/policy.html" "http://127.0.0.1:$port/privacy"
 kill "$pid"; wait "$pid" 2> /dev/null || true
 
 # B. A page of a fronted root.
@@ -172,6 +176,7 @@ head -c $((50 * 1024 * 1024)) /dev/zero > "$work/big.bin"
 up_port=$(free_port)
 cp -r tests/fixtures/front/site "$work/upsite"
 mv "$work/big.bin" "$work/upsite/big.bin"
+cp "$work/policy.html" "$work/upsite/policy.html"
 chmod -R a+rX "$work/upsite"
 up_pid=$(start_nginx upstream "$up_port" "root $work/upsite; location / { try_files \$uri \$uri.html \$uri/ =404; }")
 wait_ready "$up_port" /
@@ -194,6 +199,19 @@ upstream_rows() { # row name
 }
 upstream_rows "upstream /blog/"
 WRK_SCRIPT=benches/load/paced.lua upstream_rows "upstream /blog/, paced"
+
+# E. A page of a real size through upstream, compressed in br (the browser
+# headers above) and in zstd (what Chrome and Firefox add).
+fetch "$up_port" /policy.html "Host: shop.example" "$work/up-policy" > /dev/null
+fetch "$port" /policy.html "Host: shop.example" "$work/pp-policy-br" > /dev/null
+fetch "$port" /policy.html "Host: shop.example|Accept-Encoding: zstd" "$work/pp-policy-zstd" > /dev/null
+real_size_rows() { # row name
+  measure "$1" "nginx alone" "$up_port" /policy.html "Host: shop.example|Cookie: $cookie" "$work/up-policy"
+  measure "$1" "privacy-pages → nginx, br" "$port" /policy.html "Host: shop.example|Cookie: $cookie" "$work/pp-policy-br"
+  measure "$1" "privacy-pages → nginx, zstd" "$port" /policy.html "Host: shop.example|Cookie: $cookie|Accept-Encoding: gzip, deflate, br, zstd" "$work/pp-policy-zstd"
+}
+real_size_rows "upstream 15 KB page"
+WRK_SCRIPT=benches/load/paced.lua real_size_rows "upstream 15 KB page, paced"
 
 # D. RSS while 256 connections stream the 50 MB file through privacy-pages.
 rss_before=$(rss_kib "$pid")
@@ -218,7 +236,7 @@ transfer, read_total = sys.argv[6:8]
 series = [tuple(float(x) for x in line.split()) for line in open(sys.argv[8]) if line.strip()]
 print(f"per core: servers on CPU 0, wrk -t1 -c{connections} -d{seconds}s on CPU 1; gzip, br; access/request logs on")
 print()
-head = f"{'request':<26} {'server':<22} {'bytes':>7} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'ratio':>6}"
+head = f"{'request':<28} {'server':<28} {'bytes':>7} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'ratio':>6}"
 print(head)
 print("-" * len(head))
 by = {}
@@ -232,7 +250,7 @@ for name, group in by.items():
         w = r["wrk"]
         errors = w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"] + w["non_2xx_3xx"]
         ratio = f"{r['rps'] / base['rps']:.2f}" if r is not base else ""
-        print(f"{name:<26} {r['server']:<22} {r['bytes']:>7} {r['rps']:>9,.0f} {w['p50_us']/1000:>7.2f} {w['p99_us']/1000:>7.2f} {errors:>6} {ratio:>6}")
+        print(f"{name:<28} {r['server']:<28} {r['bytes']:>7} {r['rps']:>9,.0f} {w['p50_us']/1000:>7.2f} {w['p99_us']/1000:>7.2f} {errors:>6} {ratio:>6}")
 print()
 for name, group in by.items():
     if not name.startswith("upstream"):
