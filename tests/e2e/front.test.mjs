@@ -72,12 +72,14 @@ describe('a fronted static site', () => {
       const [, at] = hosts()[index];
       const v = await visitor(browser, { javaScriptEnabled });
       await v.page.goto(`${at}/privacy`);
-      for (const label of ['Disable Carbon Ads', 'Disable Google Analytics']) {
-        await v.page.getByRole('button', { name: label }).click();
+      for (const [service, id] of [['Carbon Ads', 'carbon'], ['Google Analytics', 'ga']]) {
+        await v.page.getByRole('button', { name: `Disable ${service}` }).click();
         if (javaScriptEnabled) {
-          await v.page.locator('#consent-result.notice-saved').waitFor();
+          // The notice names the service: after the second click the first
+          // one's notice is still there, and waiting for it raced the cookie.
+          await v.page.locator('#consent-result.notice-saved', { hasText: `Saved: ${service} is now disabled` }).waitFor();
         } else {
-          await v.page.waitForURL(/optout=/);
+          await v.page.waitForURL(new RegExp(`optout=${id}\\b`));
         }
       }
       const kept = (await v.cookies()).sort();
