@@ -189,7 +189,8 @@ pub fn page_url(src: &str) -> Option<url::Url> {
     matches!(url.scheme(), "http" | "https").then_some(url)
 }
 
-fn escape(out: &mut String, text: &str) {
+/// `text` onto `out`, escaped for HTML text and quoted attribute values.
+pub(crate) fn escape(out: &mut String, text: &str) {
     // Writing to a String cannot fail.
     let _ = askama::filters::Html.write_escaped_str(&mut *out, text);
 }

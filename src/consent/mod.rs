@@ -186,15 +186,6 @@ impl ConsentLog {
         if !self.0 {
             return;
         }
-        let ids = |allowed: bool| {
-            record
-                .decisions
-                .iter()
-                .filter(|(_, a)| **a == allowed)
-                .map(|(id, _)| id.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
         let version = record
             .version
             .map_or_else(|| "undated".to_owned(), |date| date.to_string());
@@ -202,8 +193,8 @@ impl ConsentLog {
             site = %site.id,
             policy_version = %version,
             answer,
-            allowed = %ids(true),
-            refused = %ids(false),
+            allowed = %record.ids(true, ","),
+            refused = %record.ids(false, ","),
             receipt = %record.receipt,
             "consent"
         );

@@ -97,21 +97,23 @@ impl Record {
                 )
             },
         );
-        let ids = |allowed: bool| {
-            self.decisions
-                .iter()
-                .filter(|(_, a)| **a == allowed)
-                .map(|(id, _)| id.as_str())
-                .collect::<Vec<_>>()
-                .join(".")
-        };
         format!(
             "{FORMAT}~{version}~{}~{}~{}~{}",
             self.issued,
             self.receipt,
-            ids(true),
-            ids(false)
+            self.ids(true, "."),
+            self.ids(false, ".")
         )
+    }
+
+    /// The services allowed (`true`) or refused, joined by `separator`.
+    pub fn ids(&self, allowed: bool, separator: &str) -> String {
+        self.decisions
+            .iter()
+            .filter(|(_, a)| **a == allowed)
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>()
+            .join(separator)
     }
 
     /// Whether the decision still stands on `site` at `now` (Unix

@@ -14,6 +14,7 @@ use askama::Template;
 
 use crate::consent::return_to::query_without;
 use crate::content::Site;
+use crate::embeds::escape;
 use crate::i18n::Tr;
 use crate::lang::Lang;
 use crate::visit::{Destination, Visit};
@@ -202,10 +203,4 @@ fn listed(names: &[&str], tr: &Tr) -> String {
         [one] => (*one).to_owned(),
         [rest @ .., last] => tr.with(&[("rest", &rest.join(", ")), ("last", last)], "list-and"),
     }
-}
-
-fn escape(out: &mut String, text: &str) {
-    use askama::filters::Escaper;
-    // Writing to a String cannot fail.
-    let _ = askama::filters::Html.write_escaped_str(&mut *out, text);
 }

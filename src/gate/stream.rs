@@ -173,6 +173,25 @@ fn on<'h>(
     )
 }
 
+/// `html` before `el`'s end tag, unless `done` says it went in already (a
+/// page with two `<head>`s, or the end of a document without one).
+fn once_before_end(
+    el: &mut Element<'_, '_, SendHandlerTypes>,
+    html: &Arc<str>,
+    done: &Arc<std::sync::atomic::AtomicBool>,
+) {
+    let (html, done) = (html.clone(), done.clone());
+    if let Some(handlers) = el.end_tag_handlers() {
+        let handler: EndTagHandler<'static> = Box::new(move |end: &mut EndTag<'_>| {
+            if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                end.before(&html, ContentType::Html);
+            }
+            Ok(())
+        });
+        handlers.push(handler);
+    }
+}
+
 /// A response body, rewritten as it streams.
 struct GatedBody {
     inner: Body,
@@ -198,16 +217,7 @@ impl GatedBody {
         {
             let (head, done) = (head.clone(), head_done.clone());
             settings = settings.append_element_content_handler(on(&SELECTORS.head, move |el| {
-                let (head, done) = (head.clone(), done.clone());
-                if let Some(handlers) = el.end_tag_handlers() {
-                    let handler: EndTagHandler<'static> = Box::new(move |end: &mut EndTag<'_>| {
-                        if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                            end.before(&head, ContentType::Html);
-                        }
-                        Ok(())
-                    });
-                    handlers.push(handler);
-                }
+                once_before_end(el, &head, &done);
                 Ok(())
             }));
         }
@@ -221,16 +231,7 @@ impl GatedBody {
                 } else {
                     el.prepend(&banner, ContentType::Html);
                 }
-                let (footer, footer_done) = (footer.clone(), footer_done.clone());
-                if let Some(handlers) = el.end_tag_handlers() {
-                    let handler: EndTagHandler<'static> = Box::new(move |end: &mut EndTag<'_>| {
-                        if !footer_done.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                            end.before(&footer, ContentType::Html);
-                        }
-                        Ok(())
-                    });
-                    handlers.push(handler);
-                }
+                once_before_end(el, &footer, &footer_done);
                 Ok(())
             }));
         }
