@@ -20,7 +20,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use privacy_pages::consent::Consent;
 use privacy_pages::content::{self, Source};
 use privacy_pages::lang::Lang;
-use privacy_pages::negotiate::LangPrefs;
+use privacy_pages::request::negotiate::LangPrefs;
 use privacy_pages::{AppState, app};
 
 const SESSION_COOKIE: &str =

@@ -15,9 +15,9 @@ use figment::{Figment, Metadata, Profile, Provider};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{ConnectionLimits, MIN_HEADER_BYTES, RequestLimits};
-use crate::proxy::path_prefix;
-use crate::security::SecurityHeaders;
+use crate::layers::limits::{ConnectionLimits, MIN_HEADER_BYTES, RequestLimits};
+use crate::layers::security::SecurityHeaders;
+use crate::request::forwarded::path_prefix;
 
 /// The prefix of every environment variable the service reads.
 pub const ENV_PREFIX: &str = "PRIVACY_PAGES_";

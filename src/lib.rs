@@ -5,24 +5,22 @@
 //! listed before it here (checked by `tests/http/architecture.rs`).
 //!
 //! ```text
-//! lang weighted body          words the rest shares: languages, weighted lists, bounded bodies
+//! lang body                   words the rest shares: languages, bounded bodies
 //! i18n embeds                 the pages' own words (Fluent); video players as two-click placeholders
-//! content                     files ─load+validate─▶ Library (immutable; no HTTP in it)
-//! history                     two versions of a policy compared: sections and words
+//! content                     files ─load+validate─▶ Library (immutable; no HTTP in it);
+//!                             two versions of a policy compared (history)
 //! assets                      the bundled static files and their fingerprinted paths
-//! consent negotiate proxy     what a request says: opt-out cookies and GPC,
-//! normalize                   Accept-Language, forwarded headers; one form per request
-//! visit                       ─▶ Visit: site, mount, scheme, languages, consent, resolved once
-//! gate                        service tags ─▶ HTML for this visitor (the public ScriptGateLayer)
+//! consent                     the visitor's decisions: opt-out cookies, GPC, the consent record
+//! request                     what a request says (weighted lists, Accept-Language, forwarded
+//!                             headers, one form) ─▶ Visit: site, mount, languages, consent
+//! gate                        an HTML page ─▶ the page for this visitor (the public ScriptGateLayer)
 //! web                         handlers ─▶ views (askama) ─▶ responses; AppError
-//! front                       the operator's own site behind the gate (a fronted `root`)
-//! limits security revalidate  layers that finish a response: limits, headers,
-//! variants request_log        validators, the kept responses, the request log
-//! connections reload          connections watched; content reloaded
+//! front                       the operator's own site behind the gate (`root`, `upstream`)
+//! layers                      what finishes a response: limits, security headers,
+//!                             validators, the response cache, the request log
 //! config                      every setting ─▶ the structures above
-//! state                       AppState, from the configuration
-//! router                      routes and every layer, in one function
-//! server                      the accept loop
+//! serve                       AppState; routes and every layer in one stack; the accept
+//!                             loop and its connections; content reloaded
 //! import                      a Jekyll site's privacy pages ─▶ a content folder
 //! cli                         the binary's commands
 //! ```
@@ -35,31 +33,18 @@ pub mod assets;
 mod body;
 pub mod cli;
 pub mod config;
-mod connections;
 pub mod consent;
 pub mod content;
 pub mod embeds;
 pub mod front;
 pub mod gate;
-pub mod history;
 mod i18n;
 pub mod import;
 pub mod lang;
-pub mod limits;
-pub mod negotiate;
-mod normalize;
-pub mod proxy;
-pub mod reload;
-mod request_log;
-mod revalidate;
-mod router;
-pub mod security;
-pub mod server;
-mod state;
-mod variants;
-mod visit;
+pub mod layers;
+pub mod request;
+pub mod serve;
 mod web;
-mod weighted;
 
-pub use router::{app, router};
-pub use state::AppState;
+pub use serve::router::{app, router};
+pub use serve::state::AppState;

@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::Parser;
 use privacy_pages::cli::{self, Cli, Task};
 use privacy_pages::config::Config;
-use privacy_pages::reload::Reloader;
-use privacy_pages::server::{self, ServeOptions};
+use privacy_pages::serve::reload::Reloader;
+use privacy_pages::serve::server::{self, ServeOptions};
 use privacy_pages::{AppState, app, content};
 use tokio::net::TcpListener;
 

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use privacy_pages::lang::Lang;
-use privacy_pages::negotiate::LangPrefs;
+use privacy_pages::request::negotiate::LangPrefs;
 
 fuzz_target!(|header: &str| {
     let prefs = LangPrefs::from_header(Some(header));

@@ -1,6 +1,6 @@
 //! Consent: which of a site's services a visitor has opted out of, the
 //! cookies that remember it, and where a visitor returns after changing it.
-//! The endpoints that set and clear them are [`crate::web::optout`].
+//! The endpoints that set and clear them are [`crate::web::decisions`].
 //!
 //! The state is read, never stored: an opt-out is a cookie in the visitor's
 //! browser (`carbon-disable=true`, `ga-disable-<ID>=true`, the names legacy

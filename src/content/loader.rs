@@ -8,12 +8,13 @@ use time::Date;
 use time::macros::format_description;
 
 use super::errors::{ContentError, ContentErrors, Problem};
-use super::liquid::Liquid;
+use super::pipeline::liquid::Liquid;
 use ::liquid::ValueView;
 
 use super::model::{Document, Library, Site};
+use super::pipeline::{front_matter, html, markdown};
 use super::site_config::{self, SiteConfig};
-use super::{Source, front_matter, html, markdown, source};
+use super::{Source, source};
 use crate::lang::Lang;
 
 /// Policy slugs that would shadow the service's own routes.

@@ -15,18 +15,11 @@
 
 mod errors;
 mod front_config;
-mod front_matter;
-mod headings;
-mod html;
-mod jekyll;
-mod kramdown;
-mod liquid;
-mod liquid_checks;
+pub mod history;
 mod live;
 mod loader;
-mod markdown;
 mod model;
-mod outline;
+mod pipeline;
 mod service;
 mod site_checks;
 mod site_config;
@@ -35,18 +28,18 @@ mod source;
 use std::path::{Path, PathBuf};
 
 pub use errors::{ContentError, ContentErrors};
-pub use html::scriptable_markup;
 pub use live::LiveLibrary;
 pub use model::{
     Basis, CspMode, Document, Front, FrontOrigin, Layout, Library, OptOutControl, Placement,
     Policy, ScriptSource, ScriptTag, Section, Segment, Service, ServiceId, ServiceKind, Site,
     TocEntry, Version, normalize_host,
 };
+pub use pipeline::html::scriptable_markup;
 pub use source::Source;
 
 pub(crate) use errors::{Problem, line_at};
-pub(crate) use front_matter::split as split_front_matter;
 use loader::Loader;
+pub(crate) use pipeline::front_matter::split as split_front_matter;
 
 /// Whether `slug` is taken by the service's own addresses (`choices`, …).
 pub(crate) fn is_reserved_slug(slug: &str) -> bool {

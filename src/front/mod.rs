@@ -1,5 +1,5 @@
 //! The operator's own site, on a site privacy-pages fronts: every path that
-//! is not privacy-pages' own ([`crate::visit::Destination::Site`]) is
+//! is not privacy-pages' own ([`crate::request::visit::Destination::Site`]) is
 //! answered from the site's `root` or proxied to its `upstream`. The script gate
 //! ([`crate::gate::stream`]) then streams each HTML page, without the
 //! vendors' snippets for a visitor who turned their service off.
@@ -18,7 +18,7 @@ use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 
 use crate::content::FrontOrigin;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 use crate::web::error::AppError;
 
 /// Files larger than this are streamed every time, never kept.

@@ -29,7 +29,7 @@ use headers::{ETag, HeaderMapExt, IfNoneMatch};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 use crate::web::error::AppError;
 
 /// What a request path names in the folder.

@@ -33,8 +33,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::gate::is_html_media;
-use crate::proxy::RequestFacts;
-use crate::visit::Visit;
+use crate::request::forwarded::RequestFacts;
+use crate::request::visit::Visit;
 use crate::web::error::AppError;
 
 /// Headers about one hop, never passed on (RFC 9110, section 7.6.1), besides

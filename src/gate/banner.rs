@@ -17,7 +17,7 @@ use crate::content::Site;
 use crate::embeds::escape;
 use crate::i18n::Tr;
 use crate::lang::Lang;
-use crate::visit::{Destination, Visit};
+use crate::request::visit::{Destination, Visit};
 use axum::http::Uri;
 
 /// The same look for both answers: neither is the one to click.

@@ -34,8 +34,8 @@ use tower::{Layer, Service};
 
 use crate::consent::Consent;
 use crate::content::{Basis, LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId, Site};
-use crate::proxy::RequestFacts;
-use crate::visit::Visit;
+use crate::request::forwarded::RequestFacts;
+use crate::request::visit::Visit;
 
 mod banner;
 mod hold;
@@ -252,7 +252,7 @@ pub struct ScriptGate<S> {
 /// The origins third-party scripts on this page may load from: those of the
 /// site's active services that this visitor allows. The gate leaves it in the
 /// response's extensions for the Content-Security-Policy
-/// ([`crate::security`]), so the policy never admits a service the visitor
+/// ([`crate::layers::security`]), so the policy never admits a service the visitor
 /// turned off.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllowedOrigins(pub Vec<String>);
@@ -320,7 +320,7 @@ where
             let response = inner.call(request).await?;
             let gated = gate(response, &visit, page).await;
             Ok(if head_request {
-                crate::normalize::without_body(gated).await
+                crate::request::normalize::without_body(gated).await
             } else {
                 gated
             })

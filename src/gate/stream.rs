@@ -31,7 +31,7 @@ use super::recognize::Recognizer;
 use super::{consent_script, is_html, refresh_opt_outs};
 use crate::embeds::Embed;
 use crate::lang::Lang;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 /// The middleware, innermost on the operator's pages.
 pub async fn gate_site(request: Request, next: Next) -> Response {

@@ -17,11 +17,11 @@ use super::views::{
     ChangesPage, Chrome, DateLabel, FeedEntry, FeedXml, Page, PageContext, ParagraphView,
     SectionView, SpanView, Urls,
 };
+use crate::content::history::{self, Change, ParagraphChange, SectionChange};
 use crate::content::{Policy, Version};
-use crate::history::{self, Change, ParagraphChange, SectionChange};
 use crate::i18n::Tr;
 use crate::lang::Lang;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 /// `GET /{policy}/changes`.
 pub async fn current(visit: Visit, PathParams(slug): PathParams<String>) -> Result<Page, AppError> {

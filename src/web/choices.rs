@@ -12,7 +12,7 @@ use super::views::{ChoicesPage, Chrome, PageContext, ServiceChoice, Urls};
 use crate::consent::ServiceState;
 use crate::content::{Basis, ServiceKind};
 use crate::i18n::Tr;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 pub async fn page(visit: Visit, request: PageRequest) -> Result<super::views::Page, AppError> {
     let site = &visit.site;

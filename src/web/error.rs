@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::views::{self, PageContext};
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -59,7 +59,7 @@ pub enum AppError {
     #[error("overloaded")]
     Overloaded,
     /// 500 Internal Server Error without the site's frame: the route was
-    /// served without [`crate::visit::VisitLayer`], so there is no site to
+    /// served without [`crate::request::visit::VisitLayer`], so there is no site to
     /// draw it in. A wiring mistake, not a visitor's.
     #[error("no Visit in the request")]
     MissingVisit,

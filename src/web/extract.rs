@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 
 use super::error::AppError;
 use crate::consent::return_to::query_without;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 /// Path parameters (`Path<T>`), whose failure is the site's own 404 page.
 /// A segment that does not percent-decode to UTF-8 names no policy,
@@ -36,13 +36,39 @@ where
     }
 }
 
+/// Which way a form post turned a service: what its endpoint is, and the
+/// query parameter the page it returns to reads to confirm it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    OptOut,
+    OptIn,
+}
+
+impl Action {
+    /// The query parameter the page reads to confirm the change.
+    pub fn confirmation_param(self) -> &'static str {
+        match self {
+            Action::OptOut => "optout",
+            Action::OptIn => "optin",
+        }
+    }
+}
+
+/// The change a form post just asked for, as the page's URL says it
+/// (`?optout=<id>`): what the page confirms, against what the browser kept.
+pub struct Asked {
+    pub action: Action,
+    /// The service's id as the URL spells it: not yet known to be one.
+    pub service: String,
+}
+
 /// What a policy page echoes from its URL: the path to return to after a
 /// form post, and the change a form post just made.
 pub struct PageRequest {
     /// Path and query as the visitor requested them, under the base path.
     pub return_to: String,
     /// `optout=<id>` / `optin=<id>` after a form post.
-    pub confirmation: Option<(bool, String)>,
+    pub asked: Option<Asked>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
@@ -50,11 +76,17 @@ impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let confirmation = form_urlencoded::parse(query.as_bytes())
-            .filter_map(|(key, value)| match key.as_ref() {
-                "optout" => Some((true, value.into_owned())),
-                "optin" => Some((false, value.into_owned())),
-                _ => None,
+        let asked = form_urlencoded::parse(query.as_bytes())
+            .filter_map(|(key, value)| {
+                let action = match key.as_ref() {
+                    "optout" => Action::OptOut,
+                    "optin" => Action::OptIn,
+                    _ => return None,
+                };
+                Some(Asked {
+                    action,
+                    service: value.into_owned(),
+                })
             })
             .last();
         let kept = query_without(query, &["optout", "optin"]);
@@ -68,9 +100,6 @@ impl<S: Send + Sync> FromRequestParts<S> for PageRequest {
         } else {
             format!("{path}?{kept}")
         };
-        Ok(PageRequest {
-            return_to,
-            confirmation,
-        })
+        Ok(PageRequest { return_to, asked })
     }
 }

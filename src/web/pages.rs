@@ -2,7 +2,7 @@
 //! language, and what its page shows this visitor.
 //!
 //! Language: a page is served in the best language its document exists in
-//! for this visitor ([`crate::negotiate::LangPrefs`]). When that is not the
+//! for this visitor ([`crate::request::negotiate::LangPrefs`]). When that is not the
 //! language the visitor prefers, the page says so in the visitor's language
 //! and links the most recent version that does exist in it.
 
@@ -14,7 +14,7 @@ use time::Date;
 use time::macros::format_description;
 
 use super::error::AppError;
-use super::extract::{PageRequest, PathParams};
+use super::extract::{Action, PageRequest, PathParams};
 use super::views::{
     Chrome, Confirmation, ConsentForm, ControlView, DateLabel, IndexPage, LanguageEntry, Page,
     PageContext, Part, PolicyEntry, PolicyPage, TranslationLink, TranslationNotice, Urls,
@@ -24,7 +24,7 @@ use crate::consent::{Consent, ServiceState};
 use crate::content::{Basis, Document, OptOutControl, Policy, Segment, ServiceId, Site, Version};
 use crate::i18n::Tr;
 use crate::lang::Lang;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 /// The translation of `version` this visitor reads.
 pub(super) fn pick<'a>(version: &'a Version, visit: &Visit) -> &'a Document {
@@ -276,10 +276,13 @@ pub(super) fn consent_forms<'a>(
 /// After a form post came back (`?optout=<id>`): what this request shows
 /// the browser really kept.
 pub(super) fn confirmation(visit: &Visit, request: &PageRequest, tr: Tr) -> Option<Confirmation> {
-    let (opted_out, id) = request.confirmation.as_ref()?;
-    let service = visit.site.services.get(&id.parse::<ServiceId>().ok()?)?;
+    let asked = request.asked.as_ref()?;
+    let service = visit
+        .site
+        .services
+        .get(&asked.service.parse::<ServiceId>().ok()?)?;
     Some(Confirmation::new(
-        *opted_out,
+        asked.action == Action::OptOut,
         visit.consent.state(&service.id),
         &service.name,
         tr,

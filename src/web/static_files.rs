@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::AppError;
 use super::extract::PathParams;
 use crate::assets;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 /// `GET /static/{*path}`. Lookups are exact matches against the embedded
 /// tree, so `..` or encoded tricks can only ever miss.

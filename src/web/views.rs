@@ -22,7 +22,7 @@ use crate::content::{Document, Policy, ServiceId, Site, Version};
 use crate::gate::KnownLayout;
 use crate::i18n::Tr;
 use crate::lang::Lang;
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 /// What any page, including error pages, needs to draw its frame.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Method, Request, StatusCode};
 use privacy_pages::AppState;
-use privacy_pages::limits::{ConnectionLimits, RequestLimits};
+use privacy_pages::layers::limits::{ConnectionLimits, RequestLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

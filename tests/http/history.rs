@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use axum::Router;
+use privacy_pages::content::history::compare;
 use privacy_pages::content::{self, Library, Source};
-use privacy_pages::history::compare;
 use privacy_pages::lang::Lang;
 use privacy_pages::{AppState, app};
 

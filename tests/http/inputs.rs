@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::Request;
 use privacy_pages::AppState;
-use privacy_pages::limits::ConnectionLimits;
+use privacy_pages::layers::limits::ConnectionLimits;
 
 use crate::support::{bundled, exchange_raw, get, raw_status, send, serve_on_loopback};
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use privacy_pages::AppState;
-use privacy_pages::limits::{ConnectionLimits, RequestLimits};
+use privacy_pages::layers::limits::{ConnectionLimits, RequestLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use privacy_pages::content::{self, Source};
-use privacy_pages::{AppState, app, server};
+use privacy_pages::serve::server;
+use privacy_pages::{AppState, app};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

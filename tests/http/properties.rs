@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use privacy_pages::consent::{Consent, safe_return_to};
 use privacy_pages::content::{self, Segment, ServiceId, Site};
 use privacy_pages::lang::Lang;
-use privacy_pages::negotiate::LangPrefs;
+use privacy_pages::request::negotiate::LangPrefs;
 use proptest::prelude::*;
 
 static OCTOPRINT: LazyLock<Arc<Site>> = LazyLock::new(|| {

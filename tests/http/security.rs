@@ -9,7 +9,7 @@ use axum::extract::ConnectInfo;
 use axum::http::Request;
 use privacy_pages::assets::path as asset;
 use privacy_pages::content::{self, Source};
-use privacy_pages::security::SecurityHeaders;
+use privacy_pages::layers::security::SecurityHeaders;
 use privacy_pages::{AppState, app};
 
 use crate::support::{Reply, get, send, send_to};

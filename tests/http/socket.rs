@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use privacy_pages::{AppState, app, content, server};
+use privacy_pages::serve::server;
+use privacy_pages::{AppState, app, content};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 use crate::support::{bundled, exchange_raw, serve_on_loopback};
-use privacy_pages::limits::ConnectionLimits;
+use privacy_pages::layers::limits::ConnectionLimits;
 
 #[tokio::test]
 async fn serves_over_tcp_and_shuts_down_gracefully() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use privacy_pages::AppState;
 use privacy_pages::content::{self, Source};
-use privacy_pages::limits::{ConnectionLimits, RequestLimits};
+use privacy_pages::layers::limits::{ConnectionLimits, RequestLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

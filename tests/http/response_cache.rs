@@ -28,7 +28,7 @@ async fn exchange(app: &Router, request: Request<Body>) -> (u16, Vec<(String, Ve
 async fn kept_responses_equal_fresh_ones() {
     let library = bundled();
     let state = AppState::new(library.clone());
-    let kept = state.variants.clone();
+    let kept = state.response_cache.clone();
     let cached = app(state);
     let fresh = app(AppState::new(library).with_response_cache(0));
     let stylesheet = privacy_pages::assets::path("style.css");

@@ -10,8 +10,8 @@ use pulldown_cmark::{
 };
 use pulldown_cmark_escape::{escape_href, escape_html};
 
-use super::Problem;
-use super::model::{Section, TocEntry};
+use crate::content::Problem;
+use crate::content::model::{Section, TocEntry};
 
 /// Markdown rendered to (not yet sanitised) HTML, with its table of
 /// contents and its text by section.
@@ -33,7 +33,8 @@ pub fn parser_options() -> Options {
 /// Renders `markdown`, whose first line is line `body_line` of its file,
 /// for a page titled `title` (which the page prints as its `<h1>`).
 pub fn render(markdown: &str, body_line: usize, title: &str) -> Result<Rendered, Problem> {
-    let line_of = |range: &Range<usize>| body_line + super::line_at(markdown, range.start) - 1;
+    let line_of =
+        |range: &Range<usize>| body_line + crate::content::line_at(markdown, range.start) - 1;
     let mut events: Vec<(Event<'_>, Range<usize>)> =
         TextMergeWithOffset::new(Parser::new_ext(markdown, parser_options()).into_offset_iter())
             .collect();

@@ -19,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-use crate::proxy::RequestFacts;
+use crate::request::forwarded::RequestFacts;
 
 /// The middleware (`axum::middleware::from_fn(log_request)`), inside the
 /// proxy layer, so that the client is the one a trusted proxy named.

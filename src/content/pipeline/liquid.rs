@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use liquid::partials::{EagerCompiler, InMemorySource};
 use liquid::{Object, Parser, ParserBuilder};
 
+use super::jekyll;
 use super::liquid_checks::{check_conditions_and_dates, liquid_tags, tag_body};
-use super::{Problem, jekyll};
+use crate::content::Problem;
 
 /// A Liquid parser with the standard library of tags and filters and
 /// Jekyll's own filters ([`jekyll`]), and for a site with an `_includes/`
@@ -206,7 +207,7 @@ impl Liquid {
                 if parameters {
                     return Err(format!(
                         "in `_includes/{name}` line {}: {PARAMETERS}",
-                        super::line_at(text, offset)
+                        crate::content::line_at(text, offset)
                     ));
                 }
                 self.check_include(nested, globals, chain)?;
@@ -234,7 +235,7 @@ impl Liquid {
             .iter()
             .find(|(_, err)| err == message)
             .or_else(|| failures.first())?;
-        Some(super::line_at(body, *offset))
+        Some(crate::content::line_at(body, *offset))
     }
 }
 
@@ -268,7 +269,7 @@ fn replace_tags(
     let mut rest = 0;
     for (offset, tag) in liquid_tags(body) {
         let replacement = replace(tag).map_err(|reason| {
-            let line = body_line + super::line_at(body, offset) - 1;
+            let line = body_line + crate::content::line_at(body, offset) - 1;
             Problem::at_line(line, format!("`{tag}`: {reason}"))
         })?;
         if let Some(replacement) = replacement {

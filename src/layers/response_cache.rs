@@ -35,8 +35,8 @@ use axum::response::Response;
 use crate::body::read_bounded;
 use crate::consent::Consent;
 use crate::lang::Lang;
-use crate::revalidate::{self, REVALIDATE};
-use crate::visit::Visit;
+use crate::layers::revalidate::{self, REVALIDATE};
+use crate::request::visit::Visit;
 use headers::{HeaderMapExt, IfNoneMatch};
 
 /// Responses larger than this are not kept.
@@ -85,7 +85,7 @@ impl Stored {
 
 /// The kept responses, shared by every clone of the app.
 #[derive(Clone)]
-pub struct VariantCache {
+pub struct ResponseCache {
     capacity: usize,
     entries: Arc<RwLock<Entries>>,
 }
@@ -97,19 +97,19 @@ struct Entries {
     bytes: usize,
 }
 
-impl std::fmt::Debug for VariantCache {
+impl std::fmt::Debug for ResponseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VariantCache")
+        f.debug_struct("ResponseCache")
             .field("capacity", &self.capacity)
             .field("len", &self.len())
             .finish()
     }
 }
 
-impl VariantCache {
+impl ResponseCache {
     /// A cache of at most `capacity` responses; 0 turns it off.
     pub fn new(capacity: usize) -> Self {
-        VariantCache {
+        ResponseCache {
             capacity,
             entries: Arc::default(),
         }
@@ -134,7 +134,7 @@ impl VariantCache {
         if self.capacity == 0 || parts.method != Method::GET || !cacheable_query(parts) {
             return None;
         }
-        // Decided already (see `crate::normalize`): one coding or none.
+        // Decided already (see `crate::request::normalize`): one coding or none.
         let coding = match parts.headers.get(ACCEPT_ENCODING).map(|v| v.as_bytes()) {
             None => "",
             Some(b"zstd") => "zstd",
@@ -215,10 +215,10 @@ fn keepable(response: &Response) -> bool {
             .is_some_and(|v| v == REVALIDATE || v.to_str().is_ok_and(|v| v.contains("immutable")))
 }
 
-/// The middleware (`from_fn_with_state(cache, serve_variant)`), outside
+/// The middleware (`from_fn_with_state(cache, serve_cached)`), outside
 /// the layers that finish a response (see the module's documentation).
-pub async fn serve_variant(
-    State(cache): State<VariantCache>,
+pub async fn serve_cached(
+    State(cache): State<ResponseCache>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -233,8 +233,8 @@ pub async fn serve_variant(
 /// `root`: the key also holds the identity of the file on disk, so an
 /// answer is kept exactly as long as the file it was made from. Ranges and
 /// `If-Modified-Since` go to the file server, which answers them.
-pub async fn serve_site_variant(
-    State(cache): State<VariantCache>,
+pub async fn serve_site_cached(
+    State(cache): State<ResponseCache>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -262,7 +262,7 @@ pub async fn serve_site_variant(
 /// Answers from `cache` under `key`, or makes the response and keeps it if
 /// `keepable` says so.
 async fn serve_kept(
-    cache: &VariantCache,
+    cache: &ResponseCache,
     key: Key,
     parts: axum::http::request::Parts,
     body: Body,
@@ -302,7 +302,7 @@ async fn serve_kept(
 mod tests {
     use super::*;
     use crate::content::{self, LiveLibrary, Source};
-    use crate::visit::VisitLayer;
+    use crate::request::visit::VisitLayer;
 
     fn key(n: u64, generation: u64) -> Key {
         Key {
@@ -343,7 +343,7 @@ mod tests {
 
         let library = content::load(&Source::Embedded).expect("bundled content");
         let library = LiveLibrary::new(library);
-        let cache = VariantCache::new(16);
+        let cache = ResponseCache::new(16);
         let rendered = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&rendered);
         let app = Router::new()
@@ -359,7 +359,7 @@ mod tests {
                 get(|| async { ([(CACHE_CONTROL, "public, no-cache")], "file") }),
             )
             .layer(axum::middleware::from_fn(revalidate::revalidate))
-            .layer(from_fn_with_state(cache.clone(), serve_variant))
+            .layer(from_fn_with_state(cache.clone(), serve_cached))
             .layer(VisitLayer::new(library, Arc::from(""), false));
         let send = |path: &str, headers: &[(&str, &str)]| {
             let mut request = Request::get(path).header(axum::http::header::HOST, "octoprint.org");
@@ -407,7 +407,7 @@ mod tests {
 
     #[test]
     fn stays_within_capacity_and_generation() {
-        let cache = VariantCache::new(3);
+        let cache = ResponseCache::new(3);
         for n in 0..10 {
             cache.insert(key(n, 1), stored());
             assert!(cache.len() <= 3);
@@ -422,7 +422,7 @@ mod tests {
     /// `Accept-Encoding` values) never hold more than the byte budget.
     #[test]
     fn stays_within_its_byte_budget() {
-        let cache = VariantCache::new(4096);
+        let cache = ResponseCache::new(4096);
         for n in 0..200 {
             cache.insert(key(n, 1), sized(100 * 1024));
             assert!(

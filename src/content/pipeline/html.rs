@@ -14,8 +14,8 @@ use std::sync::LazyLock;
 
 use lol_html::{RewriteStrSettings, element, rewrite_str};
 
-use super::Problem;
-use super::model::{OptOutControl, Segment, ServiceId};
+use crate::content::Problem;
+use crate::content::model::{OptOutControl, Segment, ServiceId};
 use crate::embeds::Embed;
 use crate::lang::Lang;
 

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-use super::Problem;
-use super::model::Layout;
+use crate::content::Problem;
+use crate::content::model::Layout;
 
 /// A file cut at its front matter fences. Line numbers are 1-based file lines.
 #[derive(Debug, PartialEq, Eq)]

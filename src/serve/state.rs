@@ -8,9 +8,9 @@ use ipnet::IpNet;
 use crate::config::Config;
 use crate::content::{Library, LiveLibrary};
 use crate::front::Upstreams;
-use crate::limits::RequestLimits;
-use crate::security::SecurityHeaders;
-use crate::variants::VariantCache;
+use crate::layers::limits::RequestLimits;
+use crate::layers::response_cache::ResponseCache;
+use crate::layers::security::SecurityHeaders;
 
 /// What every handler and layer shares: the content, where the service is
 /// mounted, and the infrastructure settings.
@@ -20,14 +20,14 @@ pub struct AppState {
     pub library: LiveLibrary,
     /// The path prefix the service answers under; empty at the root.
     pub base_path: Arc<str>,
-    /// Peers whose forwarded headers are believed (see [`crate::proxy`]).
+    /// Peers whose forwarded headers are believed (see [`crate::request::forwarded`]).
     pub trusted_proxies: Arc<[IpNet]>,
-    /// Framing and HSTS, as the operator set them (see [`crate::security`]).
+    /// Framing and HSTS, as the operator set them (see [`crate::layers::security`]).
     pub security: SecurityHeaders,
-    /// Request timeout and load shedding (see [`crate::limits`]).
+    /// Request timeout and load shedding (see [`crate::layers::limits`]).
     pub limits: RequestLimits,
-    /// Finished responses, kept (see [`crate::variants`]).
-    pub variants: VariantCache,
+    /// Finished responses, kept (see [`crate::layers::response_cache`]).
+    pub response_cache: ResponseCache,
     /// The pooled client to fronted sites' upstreams (see [`crate::front`]).
     pub upstreams: Upstreams,
     /// Whether consent decisions are logged (see [`crate::consent::ConsentLog`]).
@@ -46,7 +46,7 @@ impl AppState {
             trusted_proxies: Config::default().trusted_proxies.into(),
             security: SecurityHeaders::default(),
             limits: RequestLimits::default(),
-            variants: VariantCache::new(DEFAULT_RESPONSE_CACHE),
+            response_cache: ResponseCache::new(DEFAULT_RESPONSE_CACHE),
             upstreams: Upstreams::default(),
             consent_log: false,
         }
@@ -71,7 +71,7 @@ impl AppState {
 
     /// Keep at most this many finished responses; 0 turns the cache off.
     pub fn with_response_cache(mut self, entries: usize) -> Self {
-        self.variants = VariantCache::new(entries);
+        self.response_cache = ResponseCache::new(entries);
         self
     }
 
@@ -94,7 +94,7 @@ impl AppState {
     }
 
     /// State for serving under a path prefix such as `/legal` (as when an
-    /// operator's app nests [`crate::router`] there): every URL the pages
+    /// operator's app nests [`crate::serve::router`] there): every URL the pages
     /// print starts with it. A trailing slash is ignored.
     pub fn with_base_path(mut self, base_path: &str) -> Self {
         self.base_path = Arc::from(base_path.trim_end_matches('/'));

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Tag, TagEnd};
 
-use super::model::TocEntry;
+use crate::content::model::TocEntry;
 
 /// How many heading levels make it into the table of contents: the two
 /// highest the document uses (`##` and `###` usually; `#` and `##` for a
@@ -35,7 +35,9 @@ enum HeadingAt {
 /// within the document) and collects the table of contents: from Markdown
 /// headings and from `<h1>`–`<h6>` in HTML blocks alike, in document order
 /// (policies produced by generators are often HTML).
-pub(super) fn assign_heading_ids(events: &mut [(Event<'_>, Range<usize>)]) -> Vec<TocEntry> {
+pub(in crate::content) fn assign_heading_ids(
+    events: &mut [(Event<'_>, Range<usize>)],
+) -> Vec<TocEntry> {
     let mut headings = Vec::new();
     for (index, (event, _)) in events.iter().enumerate() {
         match event {
@@ -191,7 +193,7 @@ fn decode_entities(text: &str) -> String {
 }
 
 /// The plain text of a heading: its text and code spans, without inline HTML.
-pub(super) fn heading_text(events: &[(Event<'_>, Range<usize>)]) -> String {
+pub(in crate::content) fn heading_text(events: &[(Event<'_>, Range<usize>)]) -> String {
     let mut text = String::new();
     for (event, _) in events {
         match event {

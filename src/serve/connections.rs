@@ -116,7 +116,7 @@ impl Connections {
 
     /// Takes a newly accepted connection in, making room by closing the
     /// connection idle longest if the bound is reached; `None` if no room can be made.
-    pub fn admit(&self) -> Option<Admitted> {
+    pub fn take_in(&self) -> Option<OpenConnection> {
         let activity = Arc::new(Activity {
             in_flight: AtomicUsize::new(0),
             closing: std::sync::atomic::AtomicBool::new(false),
@@ -131,7 +131,7 @@ impl Connections {
             return None;
         }
         open.insert(id, Arc::clone(&activity));
-        Some(Admitted {
+        Some(OpenConnection {
             id,
             activity,
             connections: self.clone(),
@@ -195,13 +195,13 @@ fn evict_longest_idle(open: &mut BTreeMap<u64, Arc<Activity>>) -> bool {
 
 /// One accepted connection; dropping it takes it off the books.
 #[derive(Debug)]
-pub struct Admitted {
+pub struct OpenConnection {
     id: u64,
     activity: Arc<Activity>,
     connections: Connections,
 }
 
-impl Admitted {
+impl OpenConnection {
     /// `io`, noting when this connection first sends a byte.
     pub fn listen<I>(&self, io: I) -> Heard<I> {
         Heard {
@@ -247,7 +247,7 @@ impl Admitted {
     }
 }
 
-impl Drop for Admitted {
+impl Drop for OpenConnection {
     fn drop(&mut self) {
         if let Ok(mut open) = self.connections.open.lock() {
             open.remove(&self.id);
@@ -258,24 +258,24 @@ impl Drop for Admitted {
 
 /// A request in flight on one connection, until its response is made.
 #[derive(Debug)]
-pub struct InFlight(Arc<Activity>);
+pub struct RequestUnderway(Arc<Activity>);
 
-impl InFlight {
+impl RequestUnderway {
     fn start(activity: &Arc<Activity>) -> Self {
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
         activity.served.store(true, Ordering::Release);
-        InFlight(Arc::clone(activity))
+        RequestUnderway(Arc::clone(activity))
     }
 }
 
-impl Drop for InFlight {
+impl Drop for RequestUnderway {
     fn drop(&mut self) {
         self.0.idle_since.store(now_ms(), Ordering::Release);
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-/// A connection's transport, noting its first byte (see [`Admitted::listen`]).
+/// A connection's transport, noting its first byte (see [`OpenConnection::listen`]).
 #[derive(Debug)]
 pub struct Heard<I> {
     inner: I,
@@ -351,7 +351,7 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         TrackedFuture {
-            in_flight: Some(InFlight::start(&self.activity)),
+            in_flight: Some(RequestUnderway::start(&self.activity)),
             inner: self.inner.call(request),
         }
     }
@@ -364,7 +364,7 @@ pin_project_lite::pin_project! {
     pub struct TrackedFuture<F> {
         #[pin]
         inner: F,
-        in_flight: Option<InFlight>,
+        in_flight: Option<RequestUnderway>,
     }
 }
 
@@ -383,17 +383,17 @@ impl<F: std::future::Future> std::future::Future for TrackedFuture<F> {
 mod tests {
     use super::*;
 
-    fn busy(admitted: &Admitted) -> InFlight {
-        InFlight::start(&admitted.activity)
+    fn busy(admitted: &OpenConnection) -> RequestUnderway {
+        RequestUnderway::start(&admitted.activity)
     }
 
     #[test]
     fn at_the_bound_an_idle_connection_makes_room() {
         let connections = Connections::new(2, Duration::from_secs(60));
-        let first = connections.admit().expect("room");
-        let second = connections.admit().expect("room");
+        let first = connections.take_in().expect("room");
+        let second = connections.take_in().expect("room");
         let _working = busy(&first);
-        let third = connections.admit().expect("the idle second makes room");
+        let third = connections.take_in().expect("the idle second makes room");
         assert!(second.activity.closing.load(Ordering::Acquire));
         assert!(!first.activity.closing.load(Ordering::Acquire));
         // On the books until it has closed (its descriptor is still open).
@@ -401,25 +401,25 @@ mod tests {
         drop(second);
         assert_eq!(connections.len(), 2);
         let _also_working = busy(&third);
-        assert!(connections.admit().is_none(), "nobody idle: turned away");
+        assert!(connections.take_in().is_none(), "nobody idle: turned away");
         drop(first);
         assert_eq!(connections.len(), 1);
-        assert!(connections.admit().is_some());
+        assert!(connections.take_in().is_some());
     }
 
     #[test]
     fn the_connection_idle_longest_goes_first() {
         let connections = Connections::new(3, Duration::from_secs(60));
-        let visitor = connections.admit().expect("room");
-        let silent = connections.admit().expect("room");
-        let other = connections.admit().expect("room");
+        let visitor = connections.take_in().expect("room");
+        let silent = connections.take_in().expect("room");
+        let other = connections.take_in().expect("room");
         // The visitor's connection was busy until just now; the silent one
         // has been idle longest.
         drop(busy(&visitor));
         silent.activity.idle_since.store(1_000, Ordering::Release);
         visitor.activity.idle_since.store(9_000, Ordering::Release);
         other.activity.idle_since.store(5_000, Ordering::Release);
-        let _newcomer = connections.admit().expect("room made");
+        let _newcomer = connections.take_in().expect("room made");
         assert!(silent.activity.closing.load(Ordering::Acquire));
         assert!(!visitor.activity.closing.load(Ordering::Acquire));
         assert!(!other.activity.closing.load(Ordering::Acquire));
@@ -428,13 +428,13 @@ mod tests {
     #[test]
     fn connections_that_never_spoke_go_before_clients() {
         let connections = Connections::new(2, Duration::from_secs(60));
-        let visitor = connections.admit().expect("room");
-        let silent = connections.admit().expect("room");
+        let visitor = connections.take_in().expect("room");
+        let silent = connections.take_in().expect("room");
         drop(busy(&visitor));
         // The visitor has been idle far longer, but has been served.
         visitor.activity.idle_since.store(1_000, Ordering::Release);
         silent.activity.idle_since.store(9_000, Ordering::Release);
-        let _newcomer = connections.admit().expect("room made");
+        let _newcomer = connections.take_in().expect("room made");
         assert!(silent.activity.closing.load(Ordering::Acquire));
         assert!(!visitor.activity.closing.load(Ordering::Acquire));
     }
@@ -442,8 +442,8 @@ mod tests {
     #[tokio::test]
     async fn a_connection_that_spoke_goes_after_silent_ones() {
         let connections = Connections::new(2, Duration::from_secs(60));
-        let speaking = connections.admit().expect("room");
-        let silent = connections.admit().expect("room");
+        let speaking = connections.take_in().expect("room");
+        let silent = connections.take_in().expect("room");
         let (client, server) = tokio::io::duplex(64);
         let mut heard = speaking.listen(server);
         let mut client = client;
@@ -458,7 +458,7 @@ mod tests {
         // The speaking one is older and idle longer, but it spoke.
         speaking.activity.idle_since.store(1_000, Ordering::Release);
         silent.activity.idle_since.store(9_000, Ordering::Release);
-        let _newcomer = connections.admit().expect("room made");
+        let _newcomer = connections.take_in().expect("room made");
         assert!(silent.activity.closing.load(Ordering::Acquire));
         assert!(!speaking.activity.closing.load(Ordering::Acquire));
     }
@@ -466,9 +466,9 @@ mod tests {
     #[tokio::test]
     async fn room_waits_for_the_evicted_connection_to_close() {
         let connections = Connections::new(2, Duration::from_secs(60));
-        let busy_one = connections.admit().expect("room");
+        let busy_one = connections.take_in().expect("room");
         let _working = busy(&busy_one);
-        let idle = connections.admit().expect("room");
+        let idle = connections.take_in().expect("room");
         let waiting = {
             let connections = connections.clone();
             tokio::spawn(async move { connections.room().await })
@@ -485,7 +485,7 @@ mod tests {
             .expect("no panic");
         assert_eq!(connections.len(), 1);
         // Nobody idle: no wait at all.
-        let _second = connections.admit().expect("room");
+        let _second = connections.take_in().expect("room");
         let second_busy = busy(&_second);
         tokio::time::timeout(Duration::from_millis(100), connections.room())
             .await
@@ -496,8 +496,8 @@ mod tests {
     #[tokio::test]
     async fn an_evicted_connection_is_told() {
         let connections = Connections::new(1, Duration::from_secs(60));
-        let first = connections.admit().expect("room");
-        let _second = connections.admit().expect("room made");
+        let first = connections.take_in().expect("room");
+        let _second = connections.take_in().expect("room made");
         tokio::time::timeout(Duration::from_secs(1), first.until_done())
             .await
             .expect("the evicted connection is told to close");
@@ -506,12 +506,12 @@ mod tests {
     #[tokio::test]
     async fn idle_connections_close_after_the_deadline_busy_ones_do_not() {
         let connections = Connections::new(8, Duration::from_millis(200));
-        let idle = connections.admit().expect("room");
+        let idle = connections.take_in().expect("room");
         let started = Instant::now();
         idle.until_done().await;
         assert!(started.elapsed() >= Duration::from_millis(150));
 
-        let working = connections.admit().expect("room");
+        let working = connections.take_in().expect("room");
         let request = busy(&working);
         assert!(
             tokio::time::timeout(Duration::from_millis(500), working.until_done())

@@ -21,8 +21,8 @@ use tower::{Layer, Service};
 use crate::consent::{Consent, CookieScope, domain_for};
 use crate::content::{LiveLibrary, Site};
 use crate::lang::Lang;
-use crate::negotiate::LangPrefs;
-use crate::proxy::{RequestFacts, request_host};
+use crate::request::forwarded::{RequestFacts, request_host};
+use crate::request::negotiate::LangPrefs;
 
 /// One request's facts, as every later step reads them.
 #[derive(Clone, Debug)]

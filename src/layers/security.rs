@@ -19,7 +19,7 @@ use axum::response::Response;
 use crate::consent::Consent;
 use crate::content::{CspMode, Site};
 use crate::gate::{AllowedOrigins, is_html_media};
-use crate::visit::Visit;
+use crate::request::visit::Visit;
 
 const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName =

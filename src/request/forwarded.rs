@@ -105,7 +105,7 @@ impl RequestFacts {
 /// The host a request is for, as the browser named it: the authority of the
 /// request target when it has one (HTTP/2's `:authority`, an absolute-form
 /// target: RFC 9112 §3.2.2 puts it over `Host`), else the `Host` header. May
-/// carry a port. Behind [`ProxyLayer`], a trusted proxy's forwarded host has
+/// carry a port. Behind [`ForwardedLayer`], a trusted proxy's forwarded host has
 /// replaced both.
 pub fn request_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a str> {
     target_host(uri).or_else(|| headers.get(HOST).and_then(|value| value.to_str().ok()))
@@ -128,7 +128,7 @@ const MAX_FORWARDED_LEN: usize = 8 * 1024;
 
 /// A forwarded list header, all its fields as one list.
 fn header_list(headers: &HeaderMap, name: &str) -> Option<String> {
-    crate::weighted::header_list(headers, name, MAX_FORWARDED_LEN)
+    crate::request::weighted::header_list(headers, name, MAX_FORWARDED_LEN)
 }
 
 /// The last element of a list header: the one the nearest proxy added.
@@ -181,23 +181,23 @@ fn valid_host(host: &str) -> bool {
 
 /// The layer that establishes [`RequestFacts`] for every request.
 #[derive(Clone)]
-pub struct ProxyLayer {
+pub struct ForwardedLayer {
     trusted: Arc<[IpNet]>,
 }
 
-impl ProxyLayer {
+impl ForwardedLayer {
     pub fn new(trusted: Vec<IpNet>) -> Self {
-        ProxyLayer {
+        ForwardedLayer {
             trusted: trusted.into(),
         }
     }
 }
 
-impl<S> Layer<S> for ProxyLayer {
-    type Service = Proxy<S>;
+impl<S> Layer<S> for ForwardedLayer {
+    type Service = ReadForwarded<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Proxy {
+        ReadForwarded {
             inner,
             trusted: self.trusted.clone(),
         }
@@ -205,12 +205,12 @@ impl<S> Layer<S> for ProxyLayer {
 }
 
 #[derive(Clone)]
-pub struct Proxy<S> {
+pub struct ReadForwarded<S> {
     inner: S,
     trusted: Arc<[IpNet]>,
 }
 
-impl<S, B> Service<Request<B>> for Proxy<S>
+impl<S, B> Service<Request<B>> for ReadForwarded<S>
 where
     S: Service<Request<B>>,
     S::Future: Send + 'static,

@@ -5,13 +5,13 @@
 use liquid::Object;
 use liquid::model::ValueView;
 
-use super::Problem;
+use crate::content::Problem;
 
 /// What Liquid itself lets pass and a policy must not: a condition on a
 /// variable that does not exist (Liquid reads it as false, and the text
 /// inside disappears without a word), and a date printed from `"now"`
 /// (it would change with every restart of the service).
-pub(super) fn check_conditions_and_dates(
+pub(in crate::content) fn check_conditions_and_dates(
     body: &str,
     body_line: usize,
     globals: &Object,
@@ -19,7 +19,7 @@ pub(super) fn check_conditions_and_dates(
     let tags: Vec<(usize, &str)> = liquid_tags(body).collect();
     let defined = defined_names(&tags);
     for (offset, tag) in &tags {
-        let line = || body_line + super::line_at(body, *offset) - 1;
+        let line = || body_line + crate::content::line_at(body, *offset) - 1;
         if let Some(reason) = unknown_tag(tag) {
             return Err(Problem::at_line(line(), format!("`{tag}`: {reason}")));
         }
@@ -215,7 +215,7 @@ fn resolves(path: &str, globals: &Object) -> bool {
 
 /// What a `{% … %}` tag says, without its delimiters and `-` trimming
 /// marks (`include footer.html`); `None` for `{{ … }}`.
-pub(super) fn tag_body(tag: &str) -> Option<&str> {
+pub(in crate::content) fn tag_body(tag: &str) -> Option<&str> {
     Some(
         tag.strip_prefix("{%")?
             .strip_suffix("%}")?
@@ -225,7 +225,7 @@ pub(super) fn tag_body(tag: &str) -> Option<&str> {
 }
 
 /// Every `{{ … }}` and `{% … %}` in `body`, with its byte offset.
-pub(super) fn liquid_tags(body: &str) -> impl Iterator<Item = (usize, &str)> {
+pub(in crate::content) fn liquid_tags(body: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut rest = 0;
     std::iter::from_fn(move || {
         let start = rest + body[rest..].find('{')?;

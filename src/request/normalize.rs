@@ -29,14 +29,14 @@ use futures_util::future::{Either, Ready, ready};
 use tower::{Layer, Service};
 
 use crate::body::read_bounded;
-use crate::proxy::target_host;
-use crate::weighted::entries;
+use crate::request::forwarded::target_host;
+use crate::request::weighted::entries;
 
 /// HEAD responses whose length is not known up front are measured up to
 /// this; a longer body is sent on without a `Content-Length`.
 const MAX_MEASURED_BODY: usize = 4 * 1024 * 1024;
 
-/// The layer (outermost in [`crate::router`]).
+/// The layer (outermost in [`crate::serve::router`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NormalizeLayer;
 

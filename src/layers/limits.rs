@@ -2,7 +2,7 @@
 //! be, and how many may be in hand at once.
 //!
 //! Two levels. A connection's limits are hyper's to enforce while it parses
-//! ([`ConnectionLimits`], applied in [`crate::server::serve`]): header bytes
+//! ([`ConnectionLimits`], applied in [`crate::serve::server::serve`]): header bytes
 //! (beyond them hyper answers `431`) and the time allowed to send them
 //! (against slowloris; an idle keep-alive connection is closed the same way).
 //! A request's limits are middleware in [`crate::app`] ([`RequestLimits`]):
@@ -27,7 +27,7 @@ use crate::web::error::AppError;
 /// Hyper's floor for its read buffer: request heads can be limited to no less.
 pub const MIN_HEADER_BYTES: usize = 8 * 1024;
 
-/// Limits on each connection (see [`crate::connections`]).
+/// Limits on each connection (see [`crate::serve::connections`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
     /// Request line and headers together; more gets `431`. At least
@@ -59,7 +59,7 @@ impl ConnectionLimits {
     /// The bound on open connections: the setting, else what the open-file
     /// limit leaves (raised to its hard maximum first, as nginx's
     /// `worker_rlimit_nofile` does), so that `accept` never runs out.
-    pub fn max_connections(&self) -> usize {
+    pub fn raise_file_limit_for_connections(&self) -> usize {
         self.max_connections.unwrap_or_else(|| {
             let files = raise_open_file_limit().unwrap_or(1024);
             usize::try_from(files.saturating_sub(RESERVED_FILES).max(16)).unwrap_or(usize::MAX)
@@ -111,21 +111,21 @@ pub const MAX_REQUEST_BODY: usize = 4 * 1024;
 /// Permits for requests in flight, shared by every clone of the app, and
 /// how long a request's body may take to arrive before one is taken.
 #[derive(Clone, Debug)]
-pub struct InFlight {
-    permits: Arc<Semaphore>,
+pub struct RequestPermits {
+    semaphore: Arc<Semaphore>,
     body_timeout: Duration,
 }
 
-impl InFlight {
+impl RequestPermits {
     pub fn new(limits: RequestLimits) -> Self {
-        InFlight {
-            permits: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
+        RequestPermits {
+            semaphore: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
             body_timeout: limits.request_timeout,
         }
     }
 }
 
-/// Load shedding (`from_fn_with_state(InFlight, shed)`): a request that
+/// Load shedding (`from_fn_with_state(RequestPermits, shed_own_request)`): a request that
 /// finds every permit taken is answered `503` at once. Health probes are
 /// exempt, so that an orchestrator does not restart a replica for being busy.
 /// Responses kept in memory never get this far (the response cache sits
@@ -133,18 +133,22 @@ impl InFlight {
 ///
 /// (tower's `ConcurrencyLimit` + `LoadShed` do the same on a semaphore, but
 /// answer through an error handler and cannot exempt the probes.)
-pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
+pub async fn shed_own_request(
+    State(permits): State<RequestPermits>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.uri().path().ends_with("/healthz") {
         return next.run(request).await;
     }
     // A body still on its way takes no permit: a client that never sends it
     // would hold one until the request timeout, and enough of them (64
     // streams on each HTTP/2 connection) would shed every visitor's opt-out.
-    let request = match received(request, in_flight.body_timeout).await {
+    let request = match received(request, permits.body_timeout).await {
         Ok(request) => request,
         Err(error) => return error.into_response(),
     };
-    let Ok(_permit) = Arc::clone(&in_flight.permits).try_acquire_owned() else {
+    let Ok(_permit) = Arc::clone(&permits.semaphore).try_acquire_owned() else {
         return AppError::Overloaded.into_response();
     };
     next.run(request).await
@@ -153,8 +157,12 @@ pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Nex
 /// For the operator's own site ([`crate::front`]): a permit for the time
 /// until the answer's head, or `503`; the body is the operator's, streamed
 /// on as it comes.
-pub async fn admit(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
-    let Ok(_permit) = Arc::clone(&in_flight.permits).try_acquire_owned() else {
+pub async fn shed_site_request(
+    State(permits): State<RequestPermits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Ok(_permit) = Arc::clone(&permits.semaphore).try_acquire_owned() else {
         return AppError::Overloaded.into_response();
     };
     next.run(request).await
@@ -222,11 +230,11 @@ mod tests {
             .route("/fast", get(|| async { "fast" }))
             .route("/healthz", get(|| async { "ok" }))
             .layer(from_fn_with_state(
-                InFlight::new(RequestLimits {
+                RequestPermits::new(RequestLimits {
                     max_concurrent_requests: 1,
                     ..RequestLimits::default()
                 }),
-                shed,
+                shed_own_request,
             ));
         let get = |path: &str| {
             Request::get(path)

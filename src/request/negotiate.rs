@@ -10,7 +10,7 @@
 //! i.e. the site's default; an oversized one is read up to the last whole
 //! range within the limit, so a long browser list still says German.
 //!
-//! The list is parsed by [`crate::weighted`]; matching is `fluent-langneg`'s.
+//! The list is parsed by [`crate::request::weighted`]; matching is `fluent-langneg`'s.
 
 use std::sync::LazyLock;
 
@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, Uri};
 use fluent_langneg::{LanguageIdentifier, NegotiationStrategy, negotiate_languages};
 
 use crate::lang::Lang;
-use crate::weighted::{entries, header_list};
+use crate::request::weighted::{entries, header_list};
 
 /// Headers longer than this are treated as absent: no browser sends one, and
 /// parsing must stay cheap whatever a client sends.
@@ -74,7 +74,7 @@ fn lang_bit(lang: Lang) -> u32 {
 }
 
 /// A visitor's language preferences, parsed once per request (into the
-/// request's [`crate::visit::Visit`]). A header that cannot be read is no
+/// request's [`crate::request::visit::Visit`]). A header that cannot be read is no
 /// preference, never an error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LangPrefs {

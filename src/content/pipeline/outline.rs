@@ -4,7 +4,7 @@
 
 use pulldown_cmark::{Event, Tag, TagEnd};
 
-use super::model::Section;
+use crate::content::model::Section;
 
 /// The sections of a document: the part before the first heading (with an
 /// empty title) and one per heading, each a list of paragraphs. List items,
@@ -114,8 +114,8 @@ fn without_tags(html: &str) -> String {
 mod tests {
     use pulldown_cmark::Parser;
 
+    use super::super::markdown::parser_options;
     use super::*;
-    use crate::content::markdown::parser_options;
 
     fn sections(markdown: &str) -> Vec<(String, Vec<String>)> {
         let events: Vec<_> = Parser::new_ext(markdown, parser_options()).collect();

@@ -19,27 +19,11 @@ use cookie::Cookie;
 use serde::Serialize;
 
 use super::error::AppError;
-use super::extract::PathParams;
+use super::extract::{Action, PathParams};
 use crate::consent::return_to::{safe_return_to, with_confirmation, with_param};
 use crate::consent::{ConsentLog, Record, standing_record};
 use crate::content::{Basis, Site};
-use crate::visit::Visit;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Action {
-    OptOut,
-    OptIn,
-}
-
-impl Action {
-    /// The query parameter the page reads to confirm the change.
-    fn confirmation_param(self) -> &'static str {
-        match self {
-            Action::OptOut => "optout",
-            Action::OptIn => "optin",
-        }
-    }
-}
+use crate::request::visit::Visit;
 
 /// The JSON answer: the state asked for, and every cookie the response sets
 /// for it, attribute by attribute, so that a caller can check what its
@@ -100,7 +84,7 @@ pub async fn opt_in(
 }
 
 /// What a change reads from its request beyond the [`Visit`]: the headers
-/// (origin, `Accept`) and the form. The body is read by [`crate::limits`]
+/// (origin, `Accept`) and the form. The body is read by [`crate::layers::limits`]
 /// before this runs.
 pub struct ChangeRequest {
     headers: HeaderMap,

@@ -1,5 +1,5 @@
 //! Serving a router on a listener until shutdown: the accept loop, hyper's
-//! settings, and every connection watched ([`crate::connections`]).
+//! settings, and every connection watched ([`crate::serve::connections`]).
 
 use std::future::Future;
 use std::io;
@@ -13,8 +13,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::Service;
 
-use crate::connections::Connections;
-use crate::limits::{ConnectionLimits, MIN_HEADER_BYTES};
+use crate::layers::limits::{ConnectionLimits, MIN_HEADER_BYTES};
+use crate::serve::connections::Connections;
 
 /// How [`serve`] treats connections.
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +40,7 @@ impl Default for ServeOptions {
 ///
 /// The accept loop is written out (rather than `axum::serve`) to configure
 /// hyper (header size and read time) and to watch every connection (see
-/// [`crate::connections`]): `axum::serve` closes none that stays silent.
+/// [`crate::serve::connections`]): `axum::serve` closes none that stays silent.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -69,7 +69,7 @@ pub async fn serve(
         .keep_alive_interval(limits.header_read_timeout)
         .keep_alive_timeout(limits.header_read_timeout);
     // Once: without a setting, this reads (and raises) the open-file limit.
-    let max_connections = limits.max_connections();
+    let max_connections = limits.raise_file_limit_for_connections();
     let connections = Connections::new(max_connections, limits.header_read_timeout);
     tracing::debug!(max_connections, "accepting connections");
     let (stop, stopping) = tokio::sync::watch::channel(false);
@@ -93,7 +93,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(admitted) = connections.admit() else {
+        let Some(open) = connections.take_in() else {
             // At most one line a minute: under attack this happens for
             // every connection, and the log must not become the next target.
             if last_refusal_logged.is_none_or(|at: Instant| at.elapsed() >= REFUSAL_LOG_INTERVAL) {
@@ -113,8 +113,8 @@ pub async fn serve(
         let Ok(service) = make_service.call(peer).await;
         let connection = builder
             .serve_connection_with_upgrades(
-                TokioIo::new(admitted.listen(tcp)),
-                TowerToHyperService::new(admitted.track(service)),
+                TokioIo::new(open.listen(tcp)),
+                TowerToHyperService::new(open.track(service)),
             )
             .into_owned();
         let mut stopping = stopping.clone();
@@ -122,7 +122,7 @@ pub async fn serve(
             let mut connection = std::pin::pin!(connection);
             let finished = tokio::select! {
                 result = connection.as_mut() => Some(result),
-                () = admitted.until_done() => None,
+                () = open.until_done() => None,
                 _ = stopping.wait_for(|stop| *stop) => None,
             };
             let result = match finished {
@@ -140,7 +140,7 @@ pub async fn serve(
             if let Err(err) = result {
                 tracing::debug!(error = %err, "connection ended with an error");
             }
-            drop(admitted);
+            drop(open);
         });
     }
     drop(listener);
