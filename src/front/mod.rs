@@ -1,7 +1,7 @@
 //! The operator's own site, on a site privacy-pages fronts: every path that
 //! is not privacy-pages' own ([`crate::request::visit::Destination::Site`]) is
 //! answered from the site's `root` or proxied to its `upstream`. The script gate
-//! ([`crate::gate::stream`]) then streams each HTML page, without the
+//! ([`crate::gate::gate_site`]) then streams each HTML page, without the
 //! vendors' snippets for a visitor who turned their service off.
 
 mod audit;

@@ -1,5 +1,5 @@
 //! An inline `<script>` (or a `<noscript>`) can only be judged once its
-//! end tag is read. The stream gate's rewriter marks where such an element
+//! end tag is read. The gate's rewriter marks where such an element
 //! starts and ends in its output; the [`Sink`] holds those bytes back until
 //! the end mark, then sends or drops them whole.
 

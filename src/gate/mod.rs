@@ -1,53 +1,58 @@
-//! The script gate: a tower [`Layer`] that puts a site's third-party scripts
-//! into HTML responses only for visitors who have not opted out of them.
+//! The script gate: what a visitor's page may carry, decided once for every
+//! HTML response, whoever made it.
 //!
-//! It is public API: an operator's own axum app can wrap its pages with
-//! [`ScriptGateLayer`] and get the same guarantee as the policy pages. For each
-//! HTML response it
+//! Two ways in, one gate ([`gate`]):
 //!
-//! - inserts `consent.js` (opt-out functions such as `window.gaOptout()`),
-//! - inserts each active service's tags, unless the visitor opted out of it
-//!   (cookie) or sends `Sec-GPC: 1`,
-//! - removes elements the page marks `data-service="<id>"` (an embed, a
-//!   `preconnect` hint) for services the visitor opted out of,
-//! - refreshes the visitor's opt-out cookies (browsers cap them at 400 days),
-//! - adds `Vary: Cookie, Sec-GPC`.
+//! - [`ScriptGateLayer`], public API, around pages privacy-pages renders
+//!   and an operator's own axum app: it writes each active service's tags
+//!   for a visitor who allows it, and removes elements the page marks
+//!   `data-service="<id>"` for a service the visitor turned off;
+//! - [`gate_site`], around an operator's pages on a site privacy-pages
+//!   fronts: nothing is written for a service; vendors' snippets of a
+//!   service the visitor turned off are removed ([`Recognizer`]), players
+//!   become two-click placeholders.
 //!
-//! The layer is glue around [`rewrite`], a pure function. It decides before
-//! it reads: status, media type, encoding; then a bounded read. On any
-//! failure it logs and passes the original response on. Put it inside
-//! compression: it leaves compressed bodies alone.
+//! Both then add `consent.js` (opt-out functions such as
+//! `window.gaOptout()`), the consent banner while an opt-in service is
+//! undecided and the link to the privacy choices, refresh the visitor's
+//! opt-out cookies (browsers cap them at 400 days), add `Vary: Cookie,
+//! Sec-GPC`, and leave the origins this visitor allows for the
+//! Content-Security-Policy ([`AllowedOrigins`]).
+//!
+//! The gate decides before it reads: status, media type, encoding. The one
+//! rewriter ([`rewriter`]) takes a page in memory whole and any other as
+//! it streams; a page the service rendered itself is spliced without
+//! parsing ([`KnownLayout`]). Put the gate inside compression: it leaves
+//! compressed bodies alone.
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, SET_COOKIE, VARY};
-use axum::http::{HeaderValue, Method, Request, Response, StatusCode};
-use lol_html::html_content::ContentType;
-use lol_html::{RewriteStrSettings, element, end, end_tag};
-use tower::{Layer, Service};
+use axum::http::{HeaderValue, Response, StatusCode};
 
 use crate::consent::Consent;
-use crate::content::{Basis, LiveLibrary, Placement, ScriptSource, ScriptTag, ServiceId, Site};
-use crate::request::forwarded::RequestFacts;
+use crate::content::{Basis, Placement, ScriptSource, ScriptTag, ServiceId, Site};
 use crate::request::visit::Visit;
 
 mod banner;
+mod fronted;
 mod hold;
+mod layer;
 mod layout;
 mod recognize;
-pub(crate) mod stream;
+mod rewriter;
 
 pub use banner::Answer;
+pub use fronted::gate_site;
+pub use layer::{ScriptGate, ScriptGateLayer};
 pub use layout::KnownLayout;
 pub use recognize::Recognizer;
 
-/// Bodies larger than this are passed on unchanged (and logged).
+use rewriter::Plan;
+
+/// A page in memory up to this size is rewritten whole (its length known);
+/// a larger one, or one of unknown length, streams.
 pub const MAX_GATED_BODY: usize = 4 * 1024 * 1024;
 
 /// What to change in one HTML document for one visitor.
@@ -140,136 +145,59 @@ fn write_tag(out: &mut String, tag: &ScriptTag, base_path: &str) {
     out.push_str("></script>");
 }
 
-/// Applies `injection` to an HTML document.
+/// Applies `injection` to a whole HTML document, as the gate does to a
+/// page in memory.
 pub fn rewrite(
     html: &[u8],
     injection: &Injection,
 ) -> Result<Vec<u8>, lol_html::errors::RewritingError> {
-    use std::cell::Cell;
-    use std::rc::Rc;
-    // End-tag handlers must own what they use, hence the shared cells.
-    let head_done = Rc::new(Cell::new(false));
-    let body_done = Rc::new(Cell::new(false));
-    let head_html: Rc<str> = Rc::from(injection.head.as_str());
-    let banner_html = injection.banner.as_str();
-    let body_html: Rc<str> = Rc::from(injection.body.as_str());
-    let mut output = Vec::with_capacity(html.len() + head_html.len() + body_html.len());
-    let settings = RewriteStrSettings::new()
-        .append_element_content_handler(element!("[data-service]", |el| {
-            let marked = el.get_attribute("data-service").unwrap_or_default();
-            if marked
-                .split_whitespace()
-                .filter_map(|id| id.parse::<ServiceId>().ok())
-                .any(|id| injection.remove.contains(&id))
-            {
-                el.remove();
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(element!("head", |el| {
-            let (done, html) = (head_done.clone(), head_html.clone());
-            // Elements that cannot have content have no end tag to wait for.
-            let _ = el.on_end_tag(end_tag!(move |end| {
-                if !done.replace(true) {
-                    end.before(&html, ContentType::Html);
-                }
-                Ok(())
-            }));
-            Ok(())
-        }))
-        .append_element_content_handler(element!("body", |el| {
-            // A document without `</head>` gets the head part at the start of the body.
-            if !head_done.replace(true) {
-                el.prepend(&format!("{head_html}{banner_html}"), ContentType::Html);
-            } else {
-                el.prepend(banner_html, ContentType::Html);
-            }
-            let (done, html) = (body_done.clone(), body_html.clone());
-            let _ = el.on_end_tag(end_tag!(move |end| {
-                if !done.replace(true) {
-                    end.before(&html, ContentType::Html);
-                }
-                Ok(())
-            }));
-            Ok(())
-        }))
-        .append_document_content_handler(end!(|end| {
-            // No `</body>` (or no `<head>`/`<body>` at all): append what is left.
-            if !head_done.replace(true) {
-                end.append(&head_html, ContentType::Html);
-            }
-            if !body_done.replace(true) {
-                end.append(&body_html, ContentType::Html);
-            }
-            Ok(())
-        }));
-    let mut rewriter = lol_html::HtmlRewriter::new(settings.into(), |chunk: &[u8]| {
-        output.extend_from_slice(chunk)
-    });
-    rewriter.write(html)?;
-    rewriter.end()?;
-    Ok(output)
+    Plan::inject(injection.clone()).rewrite(html)
 }
 
-/// The script gate as a [`Layer`]. Sites are chosen by `Host`, as for pages.
-#[derive(Clone)]
-pub struct ScriptGateLayer {
-    library: LiveLibrary,
-    base_path: Arc<str>,
+/// Which pages the gate is finishing: the one thing its two ways in decide
+/// differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pages {
+    /// Pages privacy-pages or an operator's app renders: services are
+    /// written in by the gate, so a page's validators (computed on the
+    /// bytes before it) no longer hold once it has.
+    Rendered,
+    /// An operator's pages on a fronted site: the page loads what its
+    /// operator wrote; its validators are the front's, made with the
+    /// visitor's state in them.
+    Fronted,
 }
 
-impl ScriptGateLayer {
-    /// `base_path` is where the policy router is mounted (`""` at the root,
-    /// `"/legal"` when nested): `consent.js` and the opt-out endpoints live there.
-    /// `library` is a [`LiveLibrary`] (shared with the policy router, so both
-    /// see a reload) or a plain [`Library`](crate::content::Library).
-    pub fn new(library: impl Into<LiveLibrary>, base_path: impl Into<Arc<str>>) -> Self {
-        ScriptGateLayer {
-            library: library.into(),
-            base_path: base_path.into(),
-        }
-    }
-}
-
-impl<S> Layer<S> for ScriptGateLayer {
-    type Service = ScriptGate<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        ScriptGate {
-            inner,
-            layer: self.clone(),
-        }
-    }
-}
-
-/// The service [`ScriptGateLayer`] wraps around an inner one.
-#[derive(Clone)]
-pub struct ScriptGate<S> {
-    inner: S,
-    layer: ScriptGateLayer,
-}
-
-/// The origins third-party scripts on this page may load from: those of the
-/// site's active services that this visitor allows. The gate leaves it in the
-/// response's extensions for the Content-Security-Policy
-/// ([`crate::layers::security`]), so the policy never admits a service the visitor
-/// turned off.
+/// The origins third-party scripts on this page may load from, left in the
+/// response's extensions by the gate for the Content-Security-Policy
+/// ([`crate::layers::security`]), so that the policy never admits a service
+/// the visitor turned off.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AllowedOrigins(pub Vec<String>);
+pub struct AllowedOrigins {
+    /// Of each service this visitor allows that the page may load: an
+    /// active one on a rendered page (the gate writes it in), any on an
+    /// operator's page (the operator's page loads it).
+    pub origins: Vec<String>,
+    /// Whether the visitor turned at least one of the site's services off
+    /// (or has not yet said yes to one).
+    pub restricted: bool,
+}
 
 impl AllowedOrigins {
-    pub fn for_visitor(site: &Site, consent: &Consent) -> Self {
-        let mut origins: Vec<String> = Vec::new();
+    pub fn for_visitor(site: &Site, consent: &Consent, pages: Pages) -> Self {
+        let mut allowed = AllowedOrigins::default();
         for service in site.services.values() {
-            if service.active && consent.allows(&service.id) {
+            if !consent.allows(&service.id) {
+                allowed.restricted = true;
+            } else if service.active || pages == Pages::Fronted {
                 for origin in &service.origins {
-                    if !origins.contains(origin) {
-                        origins.push(origin.clone());
+                    if !allowed.origins.contains(origin) {
+                        allowed.origins.push(origin.clone());
                     }
                 }
             }
         }
-        AllowedOrigins(origins)
+        allowed
     }
 }
 
@@ -278,70 +206,22 @@ impl AllowedOrigins {
 #[derive(Clone, Copy, Debug)]
 struct Gated;
 
-impl<S, B> Service<Request<B>> for ScriptGate<S>
-where
-    S: Service<Request<B>, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // Inside the policy router the visit is resolved already; an
-        // operator's app may not resolve one.
-        let visit = match request.extensions().get::<Visit>() {
-            Some(visit) => visit.clone(),
-            None => Visit::resolve(
-                request.headers(),
-                request.uri(),
-                request.extensions().get::<RequestFacts>(),
-                &self.layer.library,
-                &self.layer.base_path,
-                false,
-            ),
-        };
-        // HEAD is gated as GET, then sent without its body, so that its
-        // headers (the length above all) are those of the page as gated.
-        let page = banner::page_of(request.uri(), &visit, &self.layer.base_path);
-        let head_request = request.method() == Method::HEAD;
-        if head_request {
-            *request.method_mut() = Method::GET;
-        }
-        // The clone that was polled ready is the one that must be called.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let response = inner.call(request).await?;
-            let gated = gate(response, &visit, page).await;
-            Ok(if head_request {
-                crate::request::normalize::without_body(gated).await
-            } else {
-                gated
-            })
-        })
-    }
-}
-
-/// `page`: the page's own address and the banner's answer (`?consent=`).
-async fn gate(
+/// The gate, for both ways in. `page`: the page's own address and the
+/// banner's answer (`?consent=`).
+pub(crate) async fn gate(
     mut response: Response<Body>,
     visit: &Visit,
     page: (String, Option<Answer>),
+    pages: Pages,
 ) -> Response<Body> {
-    let (site, consent) = (&*visit.site, &visit.consent);
     if response.extensions().get::<Gated>().is_some() || !is_html(&response) {
         return response;
     }
+    let (site, consent) = (&*visit.site, &visit.consent);
     response.extensions_mut().insert(Gated);
     response
         .extensions_mut()
-        .insert(AllowedOrigins::for_visitor(site, consent));
+        .insert(AllowedOrigins::for_visitor(site, consent, pages));
     let headers = response.headers_mut();
     headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
     refresh_opt_outs(headers, visit);
@@ -356,47 +236,72 @@ async fn gate(
     {
         return response;
     }
-    let too_large = response
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|length| length > MAX_GATED_BODY);
-    if too_large {
-        tracing::warn!("HTML response too large to gate; passed on unchanged");
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let html = match crate::body::read_bounded(body, MAX_GATED_BODY).await {
-        Ok(html) => html,
-        Err(original) => {
-            tracing::warn!("HTML response unreadable or too large to gate; passed on unchanged");
-            return Response::from_parts(parts, original);
-        }
-    };
-    let mut injection = Injection::for_visitor(site, consent, &visit.base);
     // A page the service rendered has its stylesheet (and a CSP without
     // inline styles); any other carries the banner's look inline.
-    let layout = parts.extensions.get::<KnownLayout>().copied();
-    let (return_to, answer) = page;
-    injection.banner = banner::banner(visit, &return_to, answer, layout.is_none());
-    injection
-        .body
-        .push_str(&banner::footer(visit, layout.is_none()));
-    let spliced = layout.and_then(|layout| layout.splice(&html, &injection));
-    match spliced
-        .map(Ok)
-        .unwrap_or_else(|| rewrite(&html, &injection))
-    {
-        Ok(rewritten) => {
-            parts.headers.remove(CONTENT_LENGTH);
-            // The body changed, so any validator computed for it no longer holds.
-            parts.headers.remove(ETAG);
-            Response::from_parts(parts, Body::from(rewritten))
-        }
+    let layout = response.extensions().get::<KnownLayout>().copied();
+    let plan = plan(visit, page, pages, layout.is_none());
+    let (mut parts, body) = response.into_parts();
+    if pages == Pages::Fronted {
+        parts.headers.remove(CONTENT_LENGTH);
+        return Response::from_parts(parts, plan.stream(body));
+    }
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    // The body changes, so any validator computed for it no longer holds.
+    parts.headers.remove(ETAG);
+    parts.headers.remove(CONTENT_LENGTH);
+    if declared.is_some_and(|length| length > MAX_GATED_BODY) {
+        return Response::from_parts(parts, plan.stream(body));
+    }
+    let html = match crate::body::read_bounded(body, MAX_GATED_BODY).await {
+        Ok(html) => html,
+        // Longer than it said, or it never said: the rest streams.
+        Err(whole) => return Response::from_parts(parts, plan.stream(whole)),
+    };
+    let spliced = layout.and_then(|layout| layout.splice(&html, &plan.injection));
+    match spliced.map(Ok).unwrap_or_else(|| plan.rewrite(&html)) {
+        Ok(rewritten) => Response::from_parts(parts, Body::from(rewritten)),
         Err(err) => {
             tracing::warn!(error = %err, "cannot rewrite HTML; passed on unchanged");
             Response::from_parts(parts, Body::from(html))
         }
+    }
+}
+
+/// What `pages` get for this visitor: see the module's documentation.
+fn plan(
+    visit: &Visit,
+    (return_to, answer): (String, Option<Answer>),
+    pages: Pages,
+    inline_style: bool,
+) -> Plan {
+    let (site, consent) = (&*visit.site, &visit.consent);
+    let banner = banner::banner(visit, &return_to, answer, inline_style);
+    let footer = banner::footer(visit, inline_style);
+    match pages {
+        Pages::Rendered => {
+            let mut injection = Injection::for_visitor(site, consent, &visit.base);
+            injection.banner = banner;
+            injection.body.push_str(&footer);
+            Plan::inject(injection)
+        }
+        Pages::Fronted => Plan {
+            injection: Injection {
+                head: consent_script(site, &visit.base),
+                banner,
+                body: footer,
+                remove: BTreeSet::new(),
+            },
+            recognizer: Recognizer::new(
+                site.services
+                    .values()
+                    // Players are the placeholders' business.
+                    .filter(|service| !service.kind.is_player() && !consent.allows(&service.id)),
+            ),
+            embeds: Some(fronted::embeds(visit)),
+        },
     }
 }
 

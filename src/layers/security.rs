@@ -16,9 +16,8 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::consent::Consent;
-use crate::content::{CspMode, Site};
-use crate::gate::{AllowedOrigins, is_html_media};
+use crate::content::CspMode;
+use crate::gate::AllowedOrigins;
 use crate::request::visit::Visit;
 
 const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
@@ -138,7 +137,7 @@ pub async fn security_headers(
     let origins = response
         .extensions()
         .get::<AllowedOrigins>()
-        .map(|allowed| allowed.0.as_slice())
+        .map(|allowed| allowed.origins.as_slice())
         .unwrap_or_default();
     let csp = policy.content_security_policy(origins);
     let headers = response.headers_mut();
@@ -175,6 +174,8 @@ pub async fn site_headers(
 ) -> Response {
     let visit = request.extensions().get::<Visit>().cloned();
     let mut response = next.run(request).await;
+    // Left by the gate on the pages it gated: HTML, for this visitor.
+    let allowed = response.extensions().get::<AllowedOrigins>().cloned();
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     let Some(visit) = visit else {
@@ -183,8 +184,8 @@ pub async fn site_headers(
     if let (true, Some(hsts)) = (visit.https, &policy.hsts) {
         headers.insert(STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
-    if let (true, Some(front)) = (is_html_media(headers), &visit.site.front)
-        && let Some(csp) = fronted_policy(&visit.site, &visit.consent, &front.csp_sources)
+    if let (Some(allowed), Some(front)) = (allowed, &visit.site.front)
+        && let Some(csp) = fronted_policy(&allowed, &front.csp_sources)
         && let Ok(value) = HeaderValue::from_str(&csp)
     {
         match front.csp {
@@ -205,26 +206,18 @@ const EMBED_PLAYERS: &str = "https://www.youtube-nocookie.com https://player.vim
 
 /// The policy for an operator's page and a visitor who turned at least one
 /// service off: scripts and frames only from the page's own origin, the
-/// services this visitor allows and the site's `csp_sources`. Inline
+/// services this visitor allows (as the gate found them) and the site's
+/// `csp_sources`. Inline
 /// scripts and `eval` stay allowed (they are the operator's); what the
 /// policy adds is that no loader, recognised or not, can fetch a turned-off
 /// service. `None` for a visitor who allows every service: the page is
 /// exactly the operator's.
-pub fn fronted_policy(site: &Site, consent: &Consent, sources: &[String]) -> Option<String> {
-    if site
-        .services
-        .values()
-        .all(|service| consent.allows(&service.id))
-    {
+pub fn fronted_policy(allowed: &AllowedOrigins, sources: &[String]) -> Option<String> {
+    if !allowed.restricted {
         return None;
     }
     let mut origins: Vec<&str> = Vec::new();
-    let allowed = site
-        .services
-        .values()
-        .filter(|service| consent.allows(&service.id))
-        .flat_map(|service| service.origins.iter());
-    for origin in allowed.chain(sources) {
+    for origin in allowed.origins.iter().chain(sources) {
         if !origins.contains(&origin.as_str()) {
             origins.push(origin);
         }
@@ -243,6 +236,7 @@ pub fn fronted_policy(site: &Site, consent: &Consent, sources: &[String]) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consent::Consent;
 
     #[test]
     fn the_policy_admits_exactly_the_allowed_origins() {
@@ -282,10 +276,13 @@ mod tests {
             headers.insert("cookie", HeaderValue::from_str(cookie).expect("value"));
             Consent::read(&headers, site)
         };
-        assert_eq!(fronted_policy(site, &consent(""), &[]), None);
+        let allowed = |cookie: &str| {
+            AllowedOrigins::for_visitor(site, &consent(cookie), crate::gate::Pages::Fronted)
+        };
+        assert_eq!(fronted_policy(&allowed(""), &[]), None);
         let sources = ["https://cdn.example.com".to_owned()];
         assert_eq!(
-            fronted_policy(site, &consent("carbon-disable=true"), &sources).as_deref(),
+            fronted_policy(&allowed("carbon-disable=true"), &sources).as_deref(),
             Some(
                 "script-src 'self' 'unsafe-inline' 'unsafe-eval' https://plausible.io https://cdn.example.com; \
                  frame-src 'self' https://plausible.io https://cdn.example.com \

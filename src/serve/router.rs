@@ -2,7 +2,7 @@
 //! own app to nest, [`app`] for the binary to serve.
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::{self, Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -176,7 +176,7 @@ fn operator_site(state: &AppState, permits: RequestPermits) -> Router {
                     CompressionLayer::new()
                         .compress_when(DefaultPredicate::new().and(front::Compressible)),
                 )
-                .layer(middleware::from_fn(crate::gate::stream::gate_site)),
+                .layer(from_fn(crate::gate::gate_site)),
         )
         .with_state(fronting)
 }

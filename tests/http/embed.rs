@@ -105,3 +105,58 @@ async fn nested_policy_pages_carry_the_prefix_and_are_gated_once() {
     let css = get("/legal/static/style.css", None).await;
     assert_eq!(css.status, 200);
 }
+
+/// An operator's page too large to rewrite in memory (over 4 MiB), or one
+/// that streams without a length, goes through the same gate as it
+/// streams: the opted-out service's marked element is removed and
+/// consent.js is added. (Such a page used to pass unchanged.)
+#[tokio::test]
+async fn operator_pages_too_large_for_memory_are_gated_as_they_stream() {
+    use axum::routing::get;
+    use privacy_pages::gate::ScriptGateLayer;
+
+    let library = content::load(&Source::Embedded).expect("bundled content");
+    let filler = "<p>".to_owned() + &"text ".repeat(1024 * 1024) + "</p>";
+    let page = format!(
+        "<html><head><title>big</title></head><body>{filler}\
+         <div data-service=\"carbon\">ad</div><p>end</p></body></html>"
+    );
+    let html = |body: Body| {
+        axum::response::Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .body(body)
+            .expect("response")
+    };
+    let (sized, streamed) = (page.clone(), page.clone());
+    let app = axum::Router::new()
+        .route("/big", get(move || async move { html(Body::from(sized)) }))
+        .route(
+            "/streamed",
+            get(move || async move {
+                let chunks: Vec<Result<String, std::io::Error>> = vec![Ok(streamed)];
+                html(Body::from_stream(futures_util::stream::iter(chunks)))
+            }),
+        )
+        .layer(ScriptGateLayer::new(library, "/legal"));
+    for path in ["/big", "/streamed"] {
+        let request = Request::get(path)
+            .header("host", "octoprint.org")
+            .header("cookie", "carbon-disable=true")
+            .body(Body::empty())
+            .expect("request");
+        let reply = send_to(app.clone(), request).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(reply.body.len() > 4 * 1024 * 1024, "{path}");
+        assert!(
+            !reply.body.contains("data-service=\"carbon\""),
+            "{path}: the opted-out service's element is removed"
+        );
+        assert!(reply.body.contains("<p>end</p>"), "{path}");
+        assert!(
+            reply
+                .body
+                .contains(&format!("/legal{}", asset("consent.js"))),
+            "{path}: consent.js added"
+        );
+    }
+}

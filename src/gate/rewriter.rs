@@ -1,129 +1,88 @@
-//! The gate for an operator's own pages, where privacy-pages fronts a whole
-//! site: the page streams through lol_html as it arrives (a large page
-//! reaches the visitor before its end has been read; memory stays bounded),
-//! the vendors' snippets already in it are removed for a visitor who turned
-//! their service off ([`Recognizer`]), and `consent.js` is added so that the
-//! page's `javascript:gaOptout()` links work. Nothing is inserted for a
-//! service: the page loads what its operator wrote, byte for byte, for a
-//! visitor who allows it.
+//! The one rewriter both of the gate's entry points use: a page streams
+//! through lol_html as it arrives (a large page reaches the visitor before
+//! its end has been read; memory stays bounded), or is written to it whole
+//! when it is already in memory ([`Plan::rewrite`]); the same handlers, the
+//! same output.
 //!
-//! Inline scripts are judged whole: see [`super::hold`].
+//! What a [`Plan`] asks for: its inserts (consent.js and a service's tags
+//! before `</head>`, the banner at the start of `<body>`, the choices link
+//! before `</body>`, each once, else at the end), elements a page marks
+//! `data-service` removed, vendors' snippets of a turned-off service removed
+//! ([`Recognizer`]; inline scripts judged whole, see [`super::hold`]), and
+//! video players turned into placeholders.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::http::StatusCode;
-use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, VARY};
-use axum::middleware::Next;
-use axum::response::Response;
 use http_body::Frame;
 use lol_html::html_content::{ContentType, Element, EndTag};
 use lol_html::send::{EndTagHandler, HtmlRewriter, SendHandlerTypes, Settings};
 use lol_html::{ElementContentHandlers, HandlerResult, MemorySettings, Selector, end};
 
+use super::Injection;
 use super::hold::{HOLD, Held, Output, RELEASE, SharedSink, Sink, as_str, is_executable, lock};
 use super::recognize::Recognizer;
-use super::{consent_script, is_html, refresh_opt_outs};
+use crate::content::ServiceId;
 use crate::embeds::Embed;
 use crate::lang::Lang;
-use crate::request::visit::Visit;
 
-/// The middleware, innermost on the operator's pages.
-pub async fn gate_site(request: Request, next: Next) -> Response {
-    let visit = request.extensions().get::<Visit>().cloned();
-    let page = visit
-        .as_ref()
-        .map(|visit| super::banner::page_of(request.uri(), visit, ""))
-        .unwrap_or_default();
-    let mut response = next.run(request).await;
-    let Some(visit) = visit else {
-        return response;
-    };
-    if !is_html(&response) {
-        return response;
-    }
-    let headers = response.headers_mut();
-    headers.append(VARY, HeaderValue::from_static("Cookie, Sec-GPC"));
-    refresh_opt_outs(headers, &visit);
-    let status = response.status();
-    let encoded = response
-        .headers()
-        .get(CONTENT_ENCODING)
-        .is_some_and(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"));
-    if encoded || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED) {
-        return response;
-    }
-    response.headers_mut().remove(CONTENT_LENGTH);
-    let recognizer = Recognizer::new(
-        visit
-            .site
-            .services
-            .values()
-            // Players are the placeholders' business, below.
-            .filter(|service| !service.kind.is_player() && !visit.consent.allows(&service.id)),
-    );
-    let inserts = Inserts {
-        head: consent_script(&visit.site, &visit.base),
-        banner: super::banner::banner(&visit, &page.0, page.1, true),
-        footer: super::banner::footer(&visit, true),
-    };
-    let embeds = Embeds {
-        lang: visit.site.default_lang,
-        policy: policy_link(&visit),
-        allowed: visit
-            .site
-            .services
-            .values()
-            .filter(|service| service.kind.is_player() && visit.consent.allows(&service.id))
-            .map(|service| service.kind.name())
-            .collect(),
-    };
-    response.map(|body| Body::new(GatedBody::new(body, inserts, recognizer, embeds)))
-}
-
-/// What the gate adds to an operator's page: consent.js before `</head>`,
-/// the consent banner at the start of `<body>`, the link to the privacy
-/// choices before `</body>`.
-struct Inserts {
-    head: String,
-    banner: String,
-    footer: String,
+/// What the gate does to one page for one visitor.
+pub(crate) struct Plan {
+    /// What goes in (head, banner, footer), and which `data-service`
+    /// elements go.
+    pub(crate) injection: Injection,
+    /// Vendors' snippets removed wherever the page has them (empty: none).
+    pub(crate) recognizer: Recognizer,
+    /// Players turned into two-click placeholders (`None`: left alone).
+    pub(crate) embeds: Option<Embeds>,
 }
 
 /// What the placeholders of two-click embeds need to know about the page.
-struct Embeds {
+pub(crate) struct Embeds {
     /// Until the page's `<html lang>` says otherwise.
-    lang: Lang,
+    pub(crate) lang: Lang,
     /// The site's policy, at the section about videos if one names them.
-    policy: Option<String>,
+    pub(crate) policy: Option<String>,
     /// Players the visitor allowed for good (`youtube`): left as they are.
-    allowed: Vec<&'static str>,
+    pub(crate) allowed: Vec<&'static str>,
 }
 
-/// The policy a placeholder links: the first of the site's policies with
-/// a section naming YouTube or Vimeo, at that section; else the first.
-fn policy_link(visit: &Visit) -> Option<String> {
-    let site = &visit.site;
-    let prefix = visit.policy_base();
-    let section = site.policies.values().find_map(|policy| {
-        let doc = policy.current.translation(site.default_lang);
-        doc.toc
-            .iter()
-            .find(|entry| {
-                let text = entry.text.to_ascii_lowercase();
-                text.contains("youtube") || text.contains("vimeo") || text.contains("video")
-            })
-            .map(|entry| format!("{prefix}{}#{}", policy.path(), entry.id))
-    });
-    section.or_else(|| {
-        let policy = site.policies.values().next()?;
-        Some(format!("{prefix}{}", policy.path()))
-    })
+impl Plan {
+    /// Only `injection`: what a page privacy-pages or an operator's app
+    /// renders gets.
+    pub(crate) fn inject(injection: Injection) -> Self {
+        Plan {
+            injection,
+            recognizer: Recognizer::new([]),
+            embeds: None,
+        }
+    }
+
+    /// `html`, whole, rewritten as the stream would rewrite it.
+    pub(crate) fn rewrite(self, html: &[u8]) -> Result<Vec<u8>, lol_html::errors::RewritingError> {
+        let (mut rewriter, sink) = rewriter(self);
+        rewriter.write(html)?;
+        rewriter.end()?;
+        let mut sink = lock(&sink);
+        // A script still open at the end of the page.
+        sink.release();
+        Ok(std::mem::take(&mut sink.out))
+    }
+
+    /// `body`, rewritten as it streams.
+    pub(crate) fn stream(self, body: Body) -> Body {
+        let (rewriter, sink) = rewriter(self);
+        Body::new(GatedBody {
+            inner: body,
+            rewriter: Some(rewriter),
+            sink,
+        })
+    }
 }
 
 /// The elements the gate looks at, parsed once: parsing them again for
@@ -138,6 +97,8 @@ struct Selectors {
     loads: Selector,
     /// Inline scripts, and `<noscript>`, judged whole.
     inline: Selector,
+    /// What a page marks as a service's.
+    marked: Selector,
 }
 
 #[allow(
@@ -156,6 +117,7 @@ static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| {
         iframe: parse("iframe[src]"),
         loads: parse("script[src], link[href], img[src], iframe[src], source[src]"),
         inline: parse("script:not([src]), noscript"),
+        marked: parse("[data-service]"),
     }
 });
 
@@ -178,18 +140,172 @@ fn on<'h>(
 fn once_before_end(
     el: &mut Element<'_, '_, SendHandlerTypes>,
     html: &Arc<str>,
-    done: &Arc<std::sync::atomic::AtomicBool>,
+    done: &Arc<AtomicBool>,
 ) {
     let (html, done) = (html.clone(), done.clone());
     if let Some(handlers) = el.end_tag_handlers() {
         let handler: EndTagHandler<'static> = Box::new(move |end: &mut EndTag<'_>| {
-            if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            if !done.swap(true, Ordering::Relaxed) {
                 end.before(&html, ContentType::Html);
             }
             Ok(())
         });
         handlers.push(handler);
     }
+}
+
+/// The rewriter for `plan`, writing into the sink it returns.
+fn rewriter(plan: Plan) -> (HtmlRewriter<'static, Output>, SharedSink) {
+    let Plan {
+        injection,
+        recognizer,
+        embeds,
+    } = plan;
+    let blocking = !recognizer.is_empty();
+    let recognizer = Arc::new(recognizer);
+    let sink = Arc::new(Mutex::new(Sink {
+        recognizer: recognizer.clone(),
+        out: Vec::new(),
+        held: Held::Nothing,
+    }));
+    let head: Arc<str> = Arc::from(injection.head);
+    let banner: Arc<str> = Arc::from(injection.banner);
+    let footer: Arc<str> = Arc::from(injection.body);
+    let footer_done = Arc::new(AtomicBool::new(false));
+    let head_done = Arc::new(AtomicBool::new(false));
+    let mut settings = Settings::new_send();
+    if !injection.remove.is_empty() {
+        let remove = injection.remove;
+        settings = settings.append_element_content_handler(on(&SELECTORS.marked, move |el| {
+            if marks_one_of(el.get_attribute("data-service").as_deref(), &remove) {
+                el.remove();
+            }
+            Ok(())
+        }));
+    }
+    {
+        let (head, done) = (head.clone(), head_done.clone());
+        settings = settings.append_element_content_handler(on(&SELECTORS.head, move |el| {
+            once_before_end(el, &head, &done);
+            Ok(())
+        }));
+    }
+    {
+        let (head, done) = (head.clone(), head_done.clone());
+        let (footer, footer_done) = (footer.clone(), footer_done.clone());
+        settings = settings.append_element_content_handler(on(&SELECTORS.body, move |el| {
+            // A page without `</head>` gets it at the start of the body.
+            if !done.swap(true, Ordering::Relaxed) {
+                el.prepend(&format!("{head}{banner}"), ContentType::Html);
+            } else {
+                el.prepend(&banner, ContentType::Html);
+            }
+            once_before_end(el, &footer, &footer_done);
+            Ok(())
+        }));
+    }
+    if let Some(embeds) = embeds {
+        settings = placeholders(settings, embeds);
+    }
+    if blocking {
+        let urls = recognizer.clone();
+        settings = settings.append_element_content_handler(on(&SELECTORS.loads, move |el| {
+            let attribute = if el.tag_name() == "link" {
+                "href"
+            } else {
+                "src"
+            };
+            if el
+                .get_attribute(attribute)
+                .is_some_and(|url| urls.blocks_url(&url))
+            {
+                el.remove();
+            }
+            Ok(())
+        }));
+        settings = settings.append_element_content_handler(on(&SELECTORS.inline, |el| {
+            // `<noscript>` content is text to the parser, so a pixel
+            // in it is judged like an inline loader.
+            if el.tag_name() == "noscript" || is_executable(el.get_attribute("type").as_deref()) {
+                el.before(as_str(HOLD), ContentType::Html);
+                if let Some(handlers) = el.end_tag_handlers() {
+                    let handler: EndTagHandler<'static> = Box::new(|end: &mut EndTag<'_>| {
+                        end.after(as_str(RELEASE), ContentType::Html);
+                        Ok(())
+                    });
+                    handlers.push(handler);
+                }
+            }
+            Ok(())
+        }));
+    }
+    settings = settings.append_document_content_handler(end!(move |end| {
+        // A script left open at the end is judged before anything follows it.
+        end.append(as_str(RELEASE), ContentType::Html);
+        // No `</head>` or `</body>` (or neither element): what is left goes at the end.
+        if !head_done.swap(true, Ordering::Relaxed) {
+            end.append(&head, ContentType::Html);
+        }
+        if !footer_done.swap(true, Ordering::Relaxed) {
+            end.append(&footer, ContentType::Html);
+        }
+        Ok(())
+    }));
+    // A page is parsed as a browser would, never refused.
+    settings = settings
+        .with_strict(false)
+        .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(4 * 1024 * 1024));
+    let rewriter = HtmlRewriter::new(settings, Output(sink.clone()));
+    (rewriter, sink)
+}
+
+/// Whether a `data-service` value names one of `services` (it may name several).
+fn marks_one_of(marked: Option<&str>, services: &BTreeSet<ServiceId>) -> bool {
+    marked
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|id| id.parse::<ServiceId>().ok())
+        .any(|id| services.contains(&id))
+}
+
+/// Players become placeholders for everyone but a visitor who allowed
+/// them for good: a click loads them.
+fn placeholders(
+    settings: Settings<'static, 'static>,
+    embeds: Embeds,
+) -> Settings<'static, 'static> {
+    let lang = Arc::new(Mutex::new(embeds.lang));
+    let page_lang = lang.clone();
+    let settings = settings.append_element_content_handler(on(&SELECTORS.html_lang, move |el| {
+        let code = el.get_attribute("lang").unwrap_or_default();
+        let code = code.split('-').next().unwrap_or_default();
+        if let Ok(found) = code.parse::<Lang>() {
+            *page_lang.lock().unwrap_or_else(PoisonError::into_inner) = found;
+        }
+        Ok(())
+    }));
+    let (policy, allowed) = (embeds.policy, embeds.allowed);
+    settings.append_element_content_handler(on(&SELECTORS.iframe, move |el| {
+        let Some(embed) = el
+            .get_attribute("src")
+            .as_deref()
+            .and_then(Embed::recognise)
+            .filter(|embed| !allowed.contains(&embed.kind()))
+        else {
+            return Ok(());
+        };
+        let lang = *lang.lock().unwrap_or_else(PoisonError::into_inner);
+        let html = embed.placeholder(
+            lang,
+            el.get_attribute("width").as_deref(),
+            el.get_attribute("height").as_deref(),
+            el.get_attribute("title").as_deref(),
+            policy.as_deref(),
+            true,
+        );
+        el.replace(&html, ContentType::Html);
+        Ok(())
+    }))
 }
 
 /// A response body, rewritten as it streams.
@@ -200,136 +316,6 @@ struct GatedBody {
 }
 
 impl GatedBody {
-    fn new(inner: Body, inserts: Inserts, recognizer: Recognizer, embeds: Embeds) -> Self {
-        let blocking = !recognizer.is_empty();
-        let recognizer = Arc::new(recognizer);
-        let sink = Arc::new(Mutex::new(Sink {
-            recognizer: recognizer.clone(),
-            out: Vec::new(),
-            held: Held::Nothing,
-        }));
-        let head: Arc<str> = Arc::from(inserts.head);
-        let banner: Arc<str> = Arc::from(inserts.banner);
-        let footer: Arc<str> = Arc::from(inserts.footer);
-        let footer_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let head_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut settings = Settings::new_send();
-        {
-            let (head, done) = (head.clone(), head_done.clone());
-            settings = settings.append_element_content_handler(on(&SELECTORS.head, move |el| {
-                once_before_end(el, &head, &done);
-                Ok(())
-            }));
-        }
-        {
-            let (head, done) = (head.clone(), head_done.clone());
-            let (footer, footer_done) = (footer.clone(), footer_done.clone());
-            settings = settings.append_element_content_handler(on(&SELECTORS.body, move |el| {
-                // A page without `</head>` gets it at the start of the body.
-                if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    el.prepend(&format!("{head}{banner}"), ContentType::Html);
-                } else {
-                    el.prepend(&banner, ContentType::Html);
-                }
-                once_before_end(el, &footer, &footer_done);
-                Ok(())
-            }));
-        }
-        {
-            // Players become placeholders for everyone: a click loads them.
-            let lang = Arc::new(Mutex::new(embeds.lang));
-            let page_lang = lang.clone();
-            settings =
-                settings.append_element_content_handler(on(&SELECTORS.html_lang, move |el| {
-                    let code = el.get_attribute("lang").unwrap_or_default();
-                    let code = code.split('-').next().unwrap_or_default();
-                    if let Ok(found) = code.parse::<Lang>() {
-                        *page_lang.lock().unwrap_or_else(PoisonError::into_inner) = found;
-                    }
-                    Ok(())
-                }));
-            let (policy, allowed) = (embeds.policy, embeds.allowed);
-            settings = settings.append_element_content_handler(on(&SELECTORS.iframe, move |el| {
-                let Some(embed) = el
-                    .get_attribute("src")
-                    .as_deref()
-                    .and_then(Embed::recognise)
-                    .filter(|embed| !allowed.contains(&embed.kind()))
-                else {
-                    return Ok(());
-                };
-                let lang = *lang.lock().unwrap_or_else(PoisonError::into_inner);
-                let html = embed.placeholder(
-                    lang,
-                    el.get_attribute("width").as_deref(),
-                    el.get_attribute("height").as_deref(),
-                    el.get_attribute("title").as_deref(),
-                    policy.as_deref(),
-                    true,
-                );
-                el.replace(&html, ContentType::Html);
-                Ok(())
-            }));
-        }
-        if blocking {
-            let urls = recognizer.clone();
-            settings = settings.append_element_content_handler(on(&SELECTORS.loads, move |el| {
-                let attribute = if el.tag_name() == "link" {
-                    "href"
-                } else {
-                    "src"
-                };
-                if el
-                    .get_attribute(attribute)
-                    .is_some_and(|url| urls.blocks_url(&url))
-                {
-                    el.remove();
-                }
-                Ok(())
-            }));
-            settings = settings.append_element_content_handler(on(&SELECTORS.inline, |el| {
-                // `<noscript>` content is text to the parser, so a pixel
-                // in it is judged like an inline loader.
-                if el.tag_name() == "noscript" || is_executable(el.get_attribute("type").as_deref())
-                {
-                    el.before(as_str(HOLD), ContentType::Html);
-                    if let Some(handlers) = el.end_tag_handlers() {
-                        let handler: EndTagHandler<'static> = Box::new(|end: &mut EndTag<'_>| {
-                            end.after(as_str(RELEASE), ContentType::Html);
-                            Ok(())
-                        });
-                        handlers.push(handler);
-                    }
-                }
-                Ok(())
-            }));
-        }
-        {
-            let (head, done) = (head, head_done);
-            let (footer, footer_done) = (footer, footer_done);
-            settings = settings.append_document_content_handler(end!(move |end| {
-                // A script left open at the end is judged before anything follows it.
-                end.append(as_str(RELEASE), ContentType::Html);
-                if !done.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    end.append(&head, ContentType::Html);
-                }
-                if !footer_done.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    end.append(&footer, ContentType::Html);
-                }
-                Ok(())
-            }));
-        }
-        // A page is the operator's, parsed as a browser would, never refused.
-        settings = settings.with_strict(false).with_memory_settings(
-            MemorySettings::new().with_max_allowed_memory_usage(4 * 1024 * 1024),
-        );
-        GatedBody {
-            inner,
-            rewriter: Some(HtmlRewriter::new(settings, Output(sink.clone()))),
-            sink,
-        }
-    }
-
     fn take_output(&self) -> Option<Bytes> {
         let out = std::mem::take(&mut lock(&self.sink).out);
         (!out.is_empty()).then(|| Bytes::from(out))
@@ -415,7 +401,7 @@ mod tests {
         use std::cell::RefCell;
         let html = "<html lang=de><head><link href=s.css></head><body><script src=a.js></script>\
                     <script>x()</script><noscript>n</noscript><iframe src=v></iframe>\
-                    <iframe></iframe><img src=i.png><img></body></html>";
+                    <iframe></iframe><img src=i.png><img><p data-service=ga>m</p></body></html>";
         let selectors = &*SELECTORS;
         let cases = [
             (&selectors.head, "head"),
@@ -424,6 +410,7 @@ mod tests {
             (&selectors.iframe, "iframe"),
             (&selectors.loads, "link script iframe img"),
             (&selectors.inline, "script noscript"),
+            (&selectors.marked, "p"),
         ];
         for (selector, expected) in cases {
             let seen = RefCell::new(Vec::new());
@@ -445,25 +432,53 @@ mod tests {
     }
 
     async fn gated_with(html: &str, size: usize, banner: &str, footer: &str) -> String {
+        streamed(html, size, fronted(banner, footer)).await
+    }
+
+    /// What an operator's page gets on a fronted site, for a visitor who
+    /// turned GA off: consent.js as `<i>head</i>`.
+    fn fronted(banner: &str, footer: &str) -> Plan {
+        Plan {
+            injection: Injection {
+                head: "<i>head</i>".to_owned(),
+                banner: banner.to_owned(),
+                body: footer.to_owned(),
+                remove: BTreeSet::new(),
+            },
+            recognizer: Recognizer::new([&ga()]),
+            embeds: Some(Embeds {
+                lang: Lang::En,
+                policy: None,
+                allowed: Vec::new(),
+            }),
+        }
+    }
+
+    /// What a rendered page gets for a visitor who turned GA off: tags
+    /// written, GA's marked elements removed.
+    fn injecting() -> Plan {
+        Plan::inject(Injection {
+            head: "<i>head</i>".to_owned(),
+            banner: "<b>ask</b>".to_owned(),
+            body: "<u>foot</u>".to_owned(),
+            remove: ["ga".parse().expect("id")].into(),
+        })
+    }
+
+    /// `html` through `plan`'s stream, fed in `size`-byte chunks.
+    async fn streamed(html: &str, size: usize, plan: Plan) -> String {
         let chunks: Vec<Result<Bytes, std::io::Error>> = html
             .as_bytes()
-            .chunks(size)
+            .chunks(size.max(1))
             .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
             .collect();
         let body = Body::from_stream(futures_util::stream::iter(chunks));
-        let embeds = Embeds {
-            lang: Lang::En,
-            policy: None,
-            allowed: Vec::new(),
-        };
-        let inserts = Inserts {
-            head: "<i>head</i>".to_owned(),
-            banner: banner.to_owned(),
-            footer: footer.to_owned(),
-        };
-        let gated = GatedBody::new(body, inserts, Recognizer::new([&ga()]), embeds);
-        let bytes = Body::new(gated).collect().await.expect("body").to_bytes();
+        let bytes = plan.stream(body).collect().await.expect("body").to_bytes();
         String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    fn whole(html: &str, plan: Plan) -> String {
+        String::from_utf8(plan.rewrite(html.as_bytes()).expect("rewrites")).expect("utf-8")
     }
 
     /// The banner goes right after `<body …>`, the footer link right
@@ -536,7 +551,7 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        const PIECES: [&str; 16] = [
+        const PIECES: [&str; 17] = [
             "<html lang=\"de\">",
             "<head>",
             "</head>",
@@ -553,13 +568,18 @@ mod tests {
             "<script>",
             "<noscript>",
             "<link rel=\"preconnect\" href=\"https://www.googletagmanager.com\">",
+            "<div data-service=\"ga\"><b>marked</b></div>",
         ];
 
         fn run(page: &str, size: usize) -> String {
+            run_plan(page, size, fronted("", ""))
+        }
+
+        fn run_plan(page: &str, size: usize, plan: Plan) -> String {
             tokio::runtime::Builder::new_current_thread()
                 .build()
                 .expect("runtime")
-                .block_on(gated(page, size))
+                .block_on(streamed(page, size, plan))
         }
 
         proptest! {
@@ -575,6 +595,21 @@ mod tests {
                 prop_assert!(!whole.contains("googletagmanager"), "{}", whole);
                 prop_assert!(!whole.contains("G-1"), "{}", whole);
                 prop_assert!(whole.contains("<i>head</i>"), "{}", whole);
+            }
+
+            /// The gate's two ways in give one result: a page in memory
+            /// written whole is the page streamed in chunks, for what an
+            /// operator's page gets and for what a rendered page gets.
+            #[test]
+            fn a_page_written_whole_is_the_page_streamed(
+                picks in proptest::collection::vec(0..PIECES.len(), 0..14),
+                size in 1usize..48,
+            ) {
+                let page: String = picks.iter().map(|&i| PIECES[i]).collect();
+                prop_assert_eq!(run_plan(&page, size, fronted("", "")), whole(&page, fronted("", "")));
+                let injected = whole(&page, injecting());
+                prop_assert_eq!(run_plan(&page, size, injecting()), injected.clone());
+                prop_assert_eq!(injected.matches("<u>foot</u>").count(), 1);
             }
         }
     }
