@@ -76,4 +76,47 @@ mod tests {
         assert_eq!(layout.splice(b"<p>other</p>", &injection), None);
         assert_eq!(KnownLayout::of("<head></head><p>no body</p></body>"), None);
     }
+
+    /// Any page the service could render (a head and a body of ordinary
+    /// pieces): splicing it gives what the rewriter gives.
+    mod any_rendered_page {
+        use super::*;
+        use proptest::prelude::*;
+
+        const PIECES: [&str; 7] = [
+            "<p>x &amp; ü</p>",
+            "<!-- a comment -->",
+            "<script>var s = '</scr' + 'ipt>';</script>",
+            "<title>t</title>",
+            "<div class=\"a\"><b>b</b></div>",
+            "<pre>&lt;/body&gt; &lt;/head&gt;</pre>",
+            "<script type=\"application/ld+json\">{\"a\": \"</b>\"}</script>",
+        ];
+
+        proptest! {
+            #[test]
+            fn splicing_is_rewriting(
+                head in proptest::collection::vec(0..PIECES.len(), 0..5),
+                body in proptest::collection::vec(0..PIECES.len(), 0..8),
+            ) {
+                let pieces = |picks: &[usize]| picks.iter().map(|&i| PIECES[i]).collect::<String>();
+                let html = format!(
+                    "<!doctype html><html lang=\"en\"><head>{}</head>\n<body class=\"page\">{}</body></html>",
+                    pieces(&head),
+                    pieces(&body)
+                );
+                let injection = Injection {
+                    head: "<H>".into(),
+                    banner: "<B>".into(),
+                    body: "<F>".into(),
+                    remove: Default::default(),
+                };
+                let layout = KnownLayout::of(&html).expect("a layout");
+                prop_assert_eq!(
+                    layout.splice(html.as_bytes(), &injection),
+                    Some(crate::gate::rewrite(html.as_bytes(), &injection).expect("rewrites"))
+                );
+            }
+        }
+    }
 }
