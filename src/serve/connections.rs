@@ -64,8 +64,11 @@ struct Activity {
 /// The origin of [`Activity::idle_since`].
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
+/// Milliseconds since [`EPOCH`], on tokio's clock: the real clock, except in
+/// a test that pauses time, where it moves only as the test advances it.
 fn now_ms() -> u64 {
-    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
+    let now = tokio::time::Instant::now().into_std();
+    u64::try_from(now.saturating_duration_since(*EPOCH).as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Connections {
@@ -503,25 +506,71 @@ mod tests {
             .expect("the evicted connection is told to close");
     }
 
-    #[tokio::test]
-    async fn idle_connections_close_after_the_deadline_busy_ones_do_not() {
-        let connections = Connections::new(8, Duration::from_millis(200));
-        let idle = connections.take_in().expect("room");
-        let started = Instant::now();
-        idle.until_done().await;
-        assert!(started.elapsed() >= Duration::from_millis(150));
+    /// Runs the rest of a test on a paused clock, which moves only when every
+    /// task waits on a timer (then straight to the next one): deadlines are
+    /// met to the millisecond without waiting for them. [`EPOCH`] is read
+    /// first, so that it is not later than the paused clock.
+    fn pause_the_clock() {
+        let _ = now_ms();
+        tokio::time::pause();
+    }
 
+    /// Whether `until_done` resolves within `limit` of (paused) time.
+    async fn done_within(connection: &OpenConnection, limit: Duration) -> bool {
+        tokio::time::timeout(limit, connection.until_done())
+            .await
+            .is_ok()
+    }
+
+    const DEADLINE: Duration = Duration::from_secs(10);
+    const JUST_UNDER: Duration = Duration::from_millis(9_990);
+    const A_MOMENT: Duration = Duration::from_millis(20);
+
+    #[tokio::test]
+    async fn an_idle_connection_closes_at_the_deadline_not_before() {
+        pause_the_clock();
+        let connections = Connections::new(8, DEADLINE);
+        let idle = connections.take_in().expect("room");
+        assert!(
+            !done_within(&idle, JUST_UNDER).await,
+            "open until the deadline"
+        );
+        assert!(done_within(&idle, A_MOMENT).await, "closed at the deadline");
+    }
+
+    #[tokio::test]
+    async fn a_request_in_flight_keeps_a_connection_open_and_its_end_restarts_the_count() {
+        pause_the_clock();
+        let connections = Connections::new(8, DEADLINE);
         let working = connections.take_in().expect("room");
         let request = busy(&working);
         assert!(
-            tokio::time::timeout(Duration::from_millis(500), working.until_done())
-                .await
-                .is_err(),
-            "a request in flight keeps it open"
+            !done_within(&working, DEADLINE * 6).await,
+            "a request in flight keeps it open, however long it takes"
         );
         drop(request);
-        tokio::time::timeout(Duration::from_secs(2), working.until_done())
-            .await
-            .expect("idle again: closed a deadline later");
+        assert!(
+            !done_within(&working, JUST_UNDER).await,
+            "idle since the request ended, not since it was taken in"
+        );
+        assert!(
+            done_within(&working, A_MOMENT).await,
+            "closed a deadline after"
+        );
+    }
+
+    /// Between requests the count starts again: a connection used every
+    /// 6 s of a 10 s deadline stays open, and closes 10 s after the last.
+    #[tokio::test]
+    async fn a_connection_in_use_is_not_idle() {
+        pause_the_clock();
+        let connections = Connections::new(8, DEADLINE);
+        let used = connections.take_in().expect("room");
+        for _ in 0..3 {
+            assert!(!done_within(&used, Duration::from_secs(6)).await);
+            drop(busy(&used));
+        }
+        assert!(!done_within(&used, JUST_UNDER).await);
+        assert!(done_within(&used, A_MOMENT).await);
     }
 }
