@@ -205,6 +205,25 @@ pub async fn read_to_close(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&response).into_owned()
 }
 
+/// Reads a response head (up to its blank line, and not a byte more: it
+/// reads one at a time) from a connection that stays open, within 10 s.
+pub async fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        while !head.ends_with(b"\r\n\r\n") {
+            let byte = stream.read_u8().await.expect("a response head");
+            head.push(byte);
+        }
+    });
+    read.await.unwrap_or_else(|_| {
+        panic!(
+            "no response head in 10 s; read so far: {}",
+            String::from_utf8_lossy(&head)
+        )
+    });
+    String::from_utf8_lossy(&head).into_owned()
+}
+
 /// The status code of a raw HTTP/1.1 response.
 pub fn raw_status(response: &str) -> u16 {
     response
