@@ -488,6 +488,29 @@ async fn html_said_to_be_in_no_coding_is_gated() {
     }
 }
 
+/// The value of `counter` once it has stopped growing (the same for 10
+/// looks 20 ms apart); fails if it is still growing after `limit`.
+async fn stalled(counter: &std::sync::atomic::AtomicUsize, limit: Duration) -> usize {
+    let deadline = std::time::Instant::now() + limit;
+    let (mut last, mut unchanged) = (usize::MAX, 0);
+    loop {
+        let now = counter.load(std::sync::atomic::Ordering::Relaxed);
+        if now == last {
+            unchanged += 1;
+            if unchanged == 10 {
+                return now;
+            }
+        } else {
+            (last, unchanged) = (now, 0);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still growing after {limit:?}: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_50_mb_download_streams_with_backpressure() {
     const SIZE: usize = 50 * 1024 * 1024;
@@ -535,8 +558,9 @@ async fn a_50_mb_download_streams_with_backpressure() {
     );
     // The visitor stops reading: the upstream must soon stop writing too,
     // far short of the whole file (socket buffers hold a few MB at most).
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let while_paused = written.load(std::sync::atomic::Ordering::Relaxed);
+    // Wait until it has stalled (no progress for 200 ms), within 10 s;
+    // without backpressure it stalls only at the end, having written it all.
+    let while_paused = stalled(&written, Duration::from_secs(10)).await;
     assert!(
         while_paused < SIZE / 2,
         "{while_paused} bytes were pulled from the upstream for a visitor who read 1 MB"
